@@ -1,0 +1,124 @@
+"""Typed, frozen records that cross package boundaries."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+def text_hash(text: str) -> str:
+    """Stable content hash (hex SHA-1) of a text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True)
+class Release:
+    """One press release as read from a source, before splitting.
+
+    ``paragraphs`` are the source's own paragraph boundaries (blank lines, block elements,
+    JSON text lines); :mod:`indexer.chunking` merges and splits them into index paragraphs.
+    ``date`` is ISO ``YYYY-MM-DD`` or None. ``origin`` says where it came from (path, or
+    ``path:line`` for JSONL). ``content_hash`` covers everything that is indexed.
+    """
+
+    id: str
+    title: str
+    paragraphs: tuple[str, ...]
+    origin: str
+    date: str | None = None
+    source: str | None = None
+    language: str | None = None
+    url: str | None = None
+    category: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", _frozen_mapping(self.metadata))
+        object.__setattr__(self, "paragraphs", tuple(self.paragraphs))
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", release_hash(self))
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def release_hash(release: Release) -> str:
+    """Hash over every field that reaches the index (so a metadata change re-indexes)."""
+    parts = [
+        release.id,
+        release.title,
+        release.text,
+        release.date or "",
+        release.source or "",
+        release.language or "",
+        release.url or "",
+        release.category or "",
+        repr(sorted((str(k), repr(v)) for k, v in release.metadata.items())),
+    ]
+    return text_hash("\x1f".join(parts))
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One index paragraph: the unit that is embedded and keyword-indexed."""
+
+    release_id: str
+    position: int
+    text: str
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+@dataclass(frozen=True)
+class StoredParagraph:
+    """A paragraph as stored: its integer id (shared by FAISS, Whoosh and SQLite) and the
+    release fields the retrievers filter on."""
+
+    id: int
+    release_id: str
+    position: int
+    text: str
+    title: str
+    date: str | None
+    source: str | None
+    language: str | None
+    category: str | None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search filters, applied inside both retrievers. Dates are ISO ``YYYY-MM-DD``,
+    inclusive. ``None`` means no constraint."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    source: str | None = None
+    language: str | None = None
+    category: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(
+            (self.date_from, self.date_to, self.source, self.language, self.category)
+        )
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A file or record that could not be read; it is skipped and counted as failed."""
+
+    origin: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"

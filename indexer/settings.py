@@ -1,0 +1,127 @@
+"""dalil's one settings object, read once from the environment (``DALIL_*``) and
+``dalil.toml`` (or the file named by ``DALIL_CONFIG``), then passed down explicitly.
+
+Precedence: explicit arguments (CLI flags) > environment > dalil.toml > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from indexer.errors import SettingsError
+
+DEFAULT_ENCODERS = "e5-small,use-m3"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (respects affinity / cgroup-style pinning)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("DALIL_CONFIG", "dalil.toml"))
+
+
+class Settings(BaseSettings):
+    """Every setting, with its help text. Environment: ``DALIL_<NAME>``; TOML: ``name = ...``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DALIL_",
+        extra="ignore",
+        frozen=True,
+        validate_default=True,
+    )
+
+    index: Path = Field(Path("index"), description="Index directory (default ./index).")
+    encoders: str = Field(
+        DEFAULT_ENCODERS,
+        description=(
+            "Comma-separated encoders for the dense side: e5-small, use-m3, or any "
+            "sentence-transformers model name or local path."
+        ),
+    )
+    threads: int = Field(
+        default_factory=usable_cores,
+        ge=1,
+        le=256,
+        description="Threads each encoder and BLAS may use (default: usable cores).",
+    )
+    batch_size: int = Field(32, ge=1, le=4096, description="Paragraphs encoded per batch.")
+    max_paragraph_chars: int = Field(
+        1200,
+        ge=200,
+        le=20000,
+        description="Longest index paragraph; longer ones split at sentence boundaries.",
+    )
+    min_paragraph_chars: int = Field(
+        60,
+        ge=0,
+        le=2000,
+        description="Shorter fragments merge into a neighbouring paragraph.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key for write endpoints; with none set, writes are refused."
+    )
+    host: str = Field("127.0.0.1", description="Address `dalil serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `dalil serve` listens on.")
+
+    @field_validator("encoders")
+    @classmethod
+    def _encoders_not_empty(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        if not names:
+            raise ValueError("at least one encoder name is needed, e.g. 'e5-small,use-m3'")
+        if len(set(names)) != len(names):
+            raise ValueError(f"an encoder is named twice in {value!r}")
+        return ",".join(names)
+
+    @property
+    def encoder_names(self) -> tuple[str, ...]:
+        return tuple(self.encoders.split(","))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings once. ``overrides`` (e.g. CLI flags) win; ``None`` values are ignored.
+
+    Raises :class:`SettingsError` naming the setting, the bad value and where it came from.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            value = err.get("input")
+            problems.append(
+                f"setting '{name}' (env DALIL_{name.upper()}) has bad value {value!r}: "
+                f"{err['msg']}"
+            )
+        raise SettingsError("; ".join(problems)) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed dalil.toml
+        raise SettingsError(f"cannot read settings file {config_path()}: {exc}") from None

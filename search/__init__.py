@@ -1,0 +1,1 @@
+"""dalil's query layer: keyword and semantic retrieval, fusion, grouping, highlighting."""
