@@ -1,0 +1,18 @@
+"""The query layer's exceptions."""
+
+from __future__ import annotations
+
+from indexer.errors import DalilError
+
+
+class SearchError(DalilError):
+    """Base class of query-layer errors."""
+
+
+class InvalidQueryError(SearchError):
+    """A query parameter is out of bounds or malformed; ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
