@@ -1,0 +1,138 @@
+"""Read press releases from files and folders.
+
+``read_sources(paths)`` yields a :class:`~indexer.models.Release` per press release and a
+:class:`~indexer.models.ReadFailure` (origin + one-line reason) per file or record that cannot
+be read; it never raises for bad input. Formats: .txt and .md (:mod:`.text`), .html / .htm
+(:mod:`.html`), .json, .jsonl and their .gz versions (:mod:`.jsonl`).
+
+Folders are read recursively in sorted order. Inside folders, hidden files and folders, files
+of other types and housekeeping files (README, LICENSE, ATTRIBUTION, ... of any supported type)
+are skipped silently; a file named explicitly is always read, and one of an unsupported type is
+a failure. A file reached twice is read once; a release id seen before is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from indexer.errors import SourceError
+from indexer.models import ReadFailure, Release
+from indexer.readers.html import read_html_file
+from indexer.readers.ids import SOURCE_SUFFIXES, source_suffix
+from indexer.readers.jsonl import read_json_file, read_jsonl_file
+from indexer.readers.text import read_markdown_file, read_text_file
+
+__all__ = ["SOURCE_SUFFIXES", "HOUSEKEEPING_NAMES", "read_sources", "reader_for"]
+
+Item = Release | ReadFailure
+Reader = Callable[[Path, Path], Iterable[Item]]
+
+# File names (before the first dot, case-insensitive) skipped inside folders.
+HOUSEKEEPING_NAMES = frozenset(
+    (  # noqa: SIM905
+        "readme license licence copying notice attribution changelog contributing authors"
+    ).split()
+)
+
+
+def _single(read: Callable[[Path, Path], Release]) -> Reader:
+    return lambda path, root: (read(path, root),)
+
+
+_READERS: dict[str, Reader] = {
+    ".txt": _single(read_text_file),
+    ".md": _single(read_markdown_file),
+    ".html": _single(read_html_file),
+    ".htm": _single(read_html_file),
+    ".json": read_json_file,
+    ".json.gz": read_json_file,
+    ".jsonl": read_jsonl_file,
+    ".jsonl.gz": read_jsonl_file,
+}
+
+
+def reader_for(path: Path) -> Reader | None:
+    """The reader for ``path``'s format, or None for an unsupported file type."""
+    suffix = source_suffix(path.name)
+    return _READERS[suffix] if suffix else None
+
+
+def read_sources(paths: Iterable[str | Path]) -> Iterator[Item]:
+    """Releases and failures from ``paths`` (files and folders), in order."""
+    first_origin: dict[str, str] = {}
+    seen_files: set[str] = set()
+    for given in paths:
+        for item in _read_path(Path(given), seen_files):
+            if isinstance(item, Release):
+                first = first_origin.setdefault(item.id, item.origin)
+                if first != item.origin:
+                    item = ReadFailure(
+                        item.origin, f"duplicate release id {item.id!r} (first read from {first})"
+                    )
+            yield item
+
+
+def _read_path(path: Path, seen_files: set[str]) -> Iterator[Item]:
+    if not os.path.lexists(path):
+        yield ReadFailure(str(path), "no such file or folder")
+        return
+    if path.is_dir():
+        found = False
+        for entry in _walk(path, set()):
+            if isinstance(entry, ReadFailure):
+                yield entry
+                continue
+            found = True
+            yield from _read_file(entry, path, seen_files)
+        if not found:
+            supported = ", ".join(sorted(SOURCE_SUFFIXES))
+            yield ReadFailure(str(path), f"no files to read in this folder ({supported})")
+        return
+    yield from _read_file(path, path.parent, seen_files)
+
+
+def _walk(folder: Path, visited: set[str]) -> Iterator[Path | ReadFailure]:
+    """Readable-looking files under ``folder``, depth first in name order (symlinked folders
+    are followed once)."""
+    real = os.path.realpath(folder)
+    if real in visited:
+        return
+    visited.add(real)
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        yield ReadFailure(str(folder), f"cannot list folder: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            yield from _walk(path, visited)
+        elif reader_for(path) and entry.name.split(".", 1)[0].lower() not in HOUSEKEEPING_NAMES:
+            yield path
+
+
+def _read_file(path: Path, root: Path, seen_files: set[str]) -> Iterator[Item]:
+    resolved = os.path.realpath(path)
+    if resolved in seen_files:
+        return
+    seen_files.add(resolved)
+    reader = reader_for(path)
+    if reader is None:
+        supported = ", ".join(sorted(SOURCE_SUFFIXES))
+        yield ReadFailure(str(path), f"unsupported file type (supported: {supported})")
+        return
+    try:
+        yield from reader(path, root)
+    except SourceError as exc:
+        yield ReadFailure(exc.origin, exc.reason)
+    except OSError as exc:
+        yield ReadFailure(str(path), f"cannot read: {exc.strerror or exc}")

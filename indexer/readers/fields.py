@@ -1,0 +1,73 @@
+"""A record's fields (JSON object, front matter, HTML meta) → a :class:`Release`.
+
+Known fields: ``id``, ``title``, ``date``, ``source``, ``language``, ``url``, ``category``;
+``text`` is read by the format reader; every other field goes into ``metadata``. A date that
+cannot be read is kept as ``metadata["date_raw"]`` (the release keeps no date). A missing
+language is detected from the text; an undetermined one is None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from indexer.errors import SourceError
+from indexer.language import UNDETERMINED, detect_language, normalize_language
+from indexer.models import Release
+from indexer.readers.dates import normalize_date
+from indexer.readers.paragraphs import clean, shorten
+
+KNOWN_FIELDS = ("id", "title", "date", "source", "language", "url", "category")
+TEXT_FIELD = "text"
+DETECT_CHARS = 1000  # characters of title + text used to detect a missing language
+
+
+def release_from_record(
+    record: Mapping[str, Any],
+    *,
+    paragraphs: Sequence[str],
+    default_id: str,
+    origin: str,
+) -> Release:
+    """Build a release from ``record``'s fields and the already split ``paragraphs``.
+
+    Raises SourceError (origin, reason) when there is no text or a known field is not a
+    string or number.
+    """
+    if not paragraphs:
+        raise SourceError(origin, "no text")
+    values = {name: _scalar(record.get(name), name, origin) for name in KNOWN_FIELDS}
+    metadata = {
+        str(key): value
+        for key, value in record.items()
+        if key not in KNOWN_FIELDS and key != TEXT_FIELD
+    }
+    date = normalize_date(values["date"]) if values["date"] else None
+    if values["date"] and date is None:
+        metadata["date_raw"] = values["date"]
+    title = values["title"] or shorten(paragraphs[0])
+    language = normalize_language(values["language"])
+    if language is None:
+        language = detect_language(f"{title}\n{' '.join(paragraphs)[:DETECT_CHARS]}")
+    return Release(
+        id=values["id"] or default_id,
+        title=title,
+        paragraphs=tuple(paragraphs),
+        origin=origin,
+        date=date,
+        source=values["source"],
+        language=None if language == UNDETERMINED else language,
+        url=values["url"],
+        category=values["category"],
+        metadata=metadata,
+    )
+
+
+def _scalar(value: Any, name: str, origin: str) -> str | None:
+    """A known field as cleaned text; None when absent or blank."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        kind = "true/false" if isinstance(value, bool) else type(value).__name__
+        raise SourceError(origin, f"field {name!r} must be a string, not {kind}")
+    return clean(str(value)) or None
