@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -88,6 +88,15 @@ class Settings(BaseSettings):
             raise ValueError(f"an encoder is named twice in {value!r}")
         return ",".join(names)
 
+    @model_validator(mode="after")
+    def _paragraph_bounds(self) -> Settings:
+        if self.min_paragraph_chars >= self.max_paragraph_chars:
+            raise ValueError(
+                f"min_paragraph_chars ({self.min_paragraph_chars}) must be below "
+                f"max_paragraph_chars ({self.max_paragraph_chars})"
+            )
+        return self
+
     @property
     def encoder_names(self) -> tuple[str, ...]:
         return tuple(self.encoders.split(","))
@@ -116,11 +125,13 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "settings"
-            value = err.get("input")
+            name = ".".join(str(p) for p in err["loc"])
+            if not name:  # a check across settings: its message names them
+                problems.append(f"settings: {err['msg'].removeprefix('Value error, ')}")
+                continue
             problems.append(
-                f"setting '{name}' (env DALIL_{name.upper()}) has bad value {value!r}: "
-                f"{err['msg']}"
+                f"setting '{name}' (env DALIL_{name.upper()}) has bad value "
+                f"{err.get('input')!r}: {err['msg']}"
             )
         raise SettingsError("; ".join(problems)) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed dalil.toml
