@@ -1,0 +1,268 @@
+"""The Whoosh keyword index of paragraphs: BM25F over paragraph text and release title.
+
+Queries are plain words, never Whoosh query syntax: the query text goes through the index's
+own analyzer (:mod:`indexer.analysis`, stop words dropped) and becomes an OR of its terms over
+``text`` and ``title`` (title boosted). Filters run inside Whoosh as a filter query, so the
+top ``limit`` hits all satisfy them.
+
+``source``, ``language`` and ``category`` are matched case-insensitively (stored lower-cased,
+compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range inclusive.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.analysis import Analyzer
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
+
+from indexer.analysis import whoosh_analyzer
+from indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
+from indexer.models import Filters, StoredParagraph
+
+FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
+_KEYWORD_FIELDS = ("source", "language", "category")
+TITLE_BOOST = 1.5
+
+
+def build_schema(analyzer: Analyzer | None = None) -> Schema:
+    """The keyword index schema. ``analyzer`` defaults to ``whoosh_analyzer(stop="query")``
+    (stop words kept in the index, dropped from queries); other analyzers are for benchmarks."""
+    analyzer = analyzer if analyzer is not None else whoosh_analyzer(stop="query")
+    return Schema(
+        pid=NUMERIC(numtype=int, bits=64, signed=True, stored=True, unique=True, sortable=True),
+        release_id=ID(stored=True),
+        text=TEXT(analyzer=analyzer, phrase=False),
+        title=TEXT(analyzer=analyzer, phrase=False),
+        date=ID(),
+        source=ID(),
+        language=ID(),
+        category=ID(),
+    )
+
+
+def _keyword(value: str) -> str:
+    return value.strip().lower()
+
+
+def filter_query(filters: Filters | None) -> wq.Query | None:
+    """Whoosh query selecting the paragraphs that pass ``filters`` (None: no constraint)."""
+    if filters is None or filters.is_empty():
+        return None
+    parts: list[wq.Query] = []
+    if filters.date_from or filters.date_to:
+        parts.append(wq.TermRange("date", filters.date_from or None, filters.date_to or None))
+    for name in _KEYWORD_FIELDS:
+        value = getattr(filters, name)
+        if value:
+            parts.append(wq.Term(name, _keyword(value)))
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+class KeywordWriter:
+    """Adds and deletes paragraphs inside one Whoosh write transaction."""
+
+    def __init__(self, writer: IndexWriter) -> None:
+        self._w = writer
+
+    def add(self, paragraphs: Iterable[StoredParagraph]) -> int:
+        """Index paragraphs (their ids must not be in the index yet). Returns how many."""
+        count = 0
+        for p in paragraphs:
+            doc: dict[str, Any] = {
+                "pid": int(p.id),
+                "release_id": p.release_id,
+                "text": p.text,
+                "title": p.title or "",
+            }
+            if p.date:
+                doc["date"] = p.date.strip()
+            for name in _KEYWORD_FIELDS:
+                value = getattr(p, name)
+                if value:
+                    doc[name] = _keyword(value)
+            self._w.add_document(**doc)
+            count += 1
+        return count
+
+    def delete_ids(self, ids: Iterable[int]) -> int:
+        """Delete paragraphs by id (unknown ids are ignored). Returns how many were deleted."""
+        deleted = 0
+        with self._w.searcher() as searcher:
+            for pid in ids:
+                for docnum in searcher.docs_for_query(wq.Term("pid", int(pid))):
+                    self._w.delete_document(docnum)
+                    deleted += 1
+        return deleted
+
+    def delete_release(self, release_id: str) -> int:
+        """Delete every paragraph of a release. Returns how many were deleted."""
+        return self._w.delete_by_term("release_id", release_id)
+
+
+class KeywordStore:
+    """A Whoosh index of paragraphs. Use :meth:`create` or :meth:`open`; close when done
+    (or use it as a context manager). Thread-safe: searches share one searcher, refreshed
+    when a writer has committed."""
+
+    def __init__(self, ix: Any, path: Path, *, title_boost: float = TITLE_BOOST) -> None:
+        self._ix = ix
+        self.path = path
+        self.title_boost = title_boost
+        self._schema: Schema = ix.schema  # read from disk on every access: keep one
+        self._analyzer: Analyzer = self._schema["text"].analyzer
+        self._lock = threading.Lock()
+        self._searcher: Searcher | None = None
+
+    @classmethod
+    def create(
+        cls, path: str | Path, *, analyzer: Analyzer | None = None, title_boost: float = TITLE_BOOST
+    ) -> KeywordStore:
+        """Create an empty index at ``path`` (replacing any Whoosh index there)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        ix = whoosh_index.create_in(str(path), build_schema(analyzer))
+        return cls(ix, path, title_boost=title_boost)
+
+    @classmethod
+    def open(cls, path: str | Path, *, title_boost: float = TITLE_BOOST) -> KeywordStore:
+        """Open an existing index. Raises :class:`IndexNotFoundError` when there is none at
+        ``path`` and :class:`IndexCorruptError` when it cannot be read."""
+        path = Path(path)
+        if not path.is_dir() or not any(path.glob("_MAIN_*.toc")):
+            raise IndexNotFoundError(f"no keyword (Whoosh) index at {path}")
+        # Damaged files surface as anything from unpickling or struct errors to OSError.
+        try:
+            ix = whoosh_index.open_dir(str(path))
+            schema = ix.schema
+        except Exception as exc:
+            raise IndexCorruptError(f"keyword index at {path} cannot be read: {exc!r}") from exc
+        missing = [name for name in FIELDS if name not in schema]
+        if missing:
+            raise IndexCorruptError(f"keyword index at {path} lacks fields {missing}")
+        store = cls(ix, path, title_boost=title_boost)
+        try:
+            store.count()  # opens every segment
+        except Exception as exc:
+            store.close()
+            raise IndexCorruptError(f"keyword index at {path} cannot be read: {exc!r}") from exc
+        return store
+
+    @contextmanager
+    def writer(
+        self,
+        *,
+        procs: int = 1,
+        limitmb: int = 256,
+        multisegment: bool = False,
+        timeout: float = 0.0,
+    ) -> Iterator[KeywordWriter]:
+        """One write transaction: commits when the block ends, cancels if it raises.
+
+        ``procs`` > 1 analyses in that many processes; ``multisegment`` then skips the final
+        merge (faster bulk loads, more segments); ``limitmb`` is the indexing pool's memory
+        per process; ``timeout`` is how long to wait for another writer's lock."""
+        try:
+            options: dict[str, Any] = {"limitmb": limitmb, "timeout": timeout}
+            if procs > 1:
+                options |= {"procs": procs, "multisegment": multisegment}
+            w = self._ix.writer(**options)
+        except whoosh_index.LockError as exc:
+            raise IndexLockedError(
+                f"keyword index at {self.path} is locked by another writer"
+            ) from exc
+        if procs == 1:
+            # The writer unpickled its own copy of the schema; give it ours (same fields)
+            # so that every transaction and query shares one analyzer and its warm caches.
+            w.schema = self._schema
+        with w:  # Whoosh: commit on success, cancel on exception
+            yield KeywordWriter(w)
+
+    def query_terms(self, query: str) -> list[str]:
+        """The distinct terms ``query`` is searched with, in order (stop words dropped)."""
+        return list(dict.fromkeys(self._terms(query)))
+
+    def _terms(self, query: str) -> list[str]:
+        return [t.text for t in self._analyzer(query, mode="query")]
+
+    def search(
+        self, query: str, limit: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        """Paragraph ids and BM25F scores, best first; [] for a query without terms."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        counts = Counter(self._terms(query))
+        if not counts:
+            return []
+        q = wq.Or(
+            [
+                sub
+                for term, n in counts.items()
+                for sub in (
+                    wq.Term("text", term, boost=float(n)),
+                    wq.Term("title", term, boost=n * self.title_boost),
+                )
+            ]
+        )
+        fq = filter_query(filters)
+        with self._lock:
+            searcher = self._current_searcher()
+            results = searcher.search(q, limit=limit, filter=fq)
+            if not results.top_n:
+                return []
+            pids = searcher.reader().column_reader("pid")
+            return [(int(pids[docnum]), float(score)) for score, docnum in results.top_n]
+
+    def ids(self) -> set[int]:
+        """Every paragraph id in the index."""
+        with self._lock:
+            reader = self._current_searcher().reader()
+            if reader.doc_count() == 0:
+                return set()
+            pids = reader.column_reader("pid")
+            return {int(pids[docnum]) for docnum in reader.all_doc_ids()}
+
+    def count(self) -> int:
+        """Number of paragraphs in the index."""
+        with self._lock:
+            return self._current_searcher().doc_count()
+
+    def _current_searcher(self) -> Searcher:
+        # One searcher, replaced when a writer has committed. Not Searcher.refresh(): in
+        # whoosh-reloaded 2.7.5 its reader reuse keeps deleted and merged-away documents.
+        current = self._searcher
+        if current is not None and not current.up_to_date():
+            current.close()
+            current = None
+        if current is None:
+            current = self._searcher = self._ix.searcher(weighting=BM25F())
+        return current
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            self._ix.close()
+
+    def __enter__(self) -> KeywordStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
