@@ -30,3 +30,14 @@ def founding_release() -> Path:
     if not path.exists():
         pytest.fail(f"founding release missing from the sample corpus: {path}")
     return path
+
+
+# -- web tests (tests/web_fixtures.py) --------------------------------------------------------
+from web_fixtures import (  # noqa: E402, F401
+    hash_client,
+    hash_index,
+    live_server,
+    m3_client,
+    m3_index,
+    write_client,
+)

@@ -1,0 +1,86 @@
+"""The FastAPI application factory. All state lives on ``app.state``; nothing is global.
+
+``app.state``: ``settings``, ``searcher`` (None while no index is loaded), ``load_error``
+(why not), ``lock`` (readers-writer lock: searches share it, writes take it alone),
+``templates``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from indexer.errors import DalilError
+from indexer.settings import Settings
+from search.engine import Searcher
+from web import api, pages
+from web.concurrency import ReadWriteLock
+from web.errors import install_error_handler
+from web.templating import make_templates
+
+log = logging.getLogger("dalil.web")
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+DESCRIPTION = """\
+Semantic search over press releases in Arabic and English: keyword (BM25, Whoosh),
+semantic (FAISS) and hybrid retrieval.
+
+Writes (`POST`, `PUT`, `DELETE` on `/api/documents`) need the API key configured on the
+server (`DALIL_API_KEY` or `api_key` in dalil.toml), sent as `X-API-Key: KEY` or
+`Authorization: Bearer KEY`. Errors are JSON: `{"error", "message", "field"}`.
+"""
+
+
+def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
+    """Build the app. With ``searcher`` given, the app uses it and leaves it open; otherwise
+    the lifespan opens ``Searcher.open(settings)`` and closes it on shutdown. An index that
+    cannot be opened does not stop the app: /api/health reports why, searches answer 503."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if app.state.searcher is None:
+            try:
+                owned = Searcher.open(settings)
+            except DalilError as exc:
+                log.error("index not loaded: %s", exc)
+                app.state.load_error = str(exc)
+            else:
+                app.state.searcher = owned
+                app.state.load_error = None
+        try:
+            yield
+        finally:
+            if owned is not None:
+                app.state.searcher = None
+                owned.close()
+
+    app = FastAPI(
+        title="dalil",
+        summary="Search press releases in Arabic and English.",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "search", "description": "Keyword, semantic and hybrid search."},
+            {"name": "documents", "description": "Read, add, replace and delete releases."},
+            {"name": "status", "description": "Health and index statistics."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.searcher = searcher
+    app.state.load_error = None
+    app.state.lock = ReadWriteLock()
+    app.state.templates = make_templates()
+
+    install_error_handler(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

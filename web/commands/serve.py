@@ -1,0 +1,65 @@
+"""``dalil serve``: the search page and the JSON API over HTTP (uvicorn).
+
+Binds to 127.0.0.1:8000 unless ``--host`` / ``--port`` (or ``DALIL_HOST`` / ``DALIL_PORT``,
+dalil.toml) say otherwise. Exit status: 0 after a clean shutdown (Ctrl-C), 1 when the
+server cannot start (e.g. the port is taken).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from indexer.settings import Settings
+from web.commands import add_command
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "serve",
+        help="serve the search page and the JSON API over HTTP",
+        description=(
+            "Serve the search page (/), the JSON API (/api, documented at /docs) and the "
+            "release view. Writes through the API need an API key: set DALIL_API_KEY."
+        ),
+    )
+    parser.add_argument(
+        "--host", metavar="ADDRESS", help="address to bind (default: $DALIL_HOST or 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, metavar="N", help="port to listen on (default: $DALIL_PORT or 8000)"
+    )
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="server log level (default: info)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from web.app import create_app
+
+    app = create_app(settings)
+    print(
+        f"dalil: serving {settings.index} at http://{settings.host}:{settings.port}/",
+        file=sys.stderr,
+    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=args.log_level,
+            proxy_headers=False,
+            server_header=False,
+            ws="none",
+            lifespan="on",
+        )
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        return int(exc.code or 0) and 1
+    return 0
