@@ -70,6 +70,15 @@ def test_openapi_documents_the_api(hash_client: TestClient) -> None:
 # -- search ----------------------------------------------------------------------------------
 
 
+def test_docs_page_works_offline(hash_client: TestClient) -> None:
+    page = hash_client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert hash_client.get(f"/static/swagger/{asset}").status_code == 200
+
+
 def test_search_returns_hits_with_highlighted_snippets(hash_client: TestClient) -> None:
     body = search(hash_client, q="vaccination campaign", mode="keyword")
     assert ids(body)[0] == "web-en-vaccines"

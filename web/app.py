@@ -20,6 +20,7 @@ from indexer.settings import Settings
 from search.engine import Searcher
 from web import api, pages
 from web.concurrency import ReadWriteLock
+from web.docs import install_docs
 from web.errors import install_error_handler
 from web.templating import make_templates
 
@@ -67,6 +68,8 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
         description=DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "search", "description": "Keyword, semantic and hybrid search."},
             {"name": "documents", "description": "Read, add, replace and delete releases."},
@@ -80,6 +83,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     app.state.templates = make_templates()
 
     install_error_handler(app)
+    install_docs(app)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
