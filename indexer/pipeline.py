@@ -1,0 +1,398 @@
+"""Incremental indexing: read → compare hashes → split → encode → write, in commits.
+
+Only new or changed releases (by ``content_hash``) are split and embedded. Work is committed
+in chunks: SQLite first (it assigns the paragraph ids and is the source of truth), then
+Whoosh, then every FAISS file, then the manifest. A crash between those steps leaves parts
+that disagree; :meth:`indexer.index.Index.open` refuses such an index, and the next
+``dalil index`` run repairs it from SQLite (:func:`repair`).
+
+Encoding is a pure function of a batch of texts (:func:`encode_texts`), so it can move to
+another process later.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm import tqdm
+
+from indexer import chunking, embedding, readers
+from indexer.errors import IndexMismatchError, SourceError
+from indexer.index import Index, index_exists
+from indexer.manifest import MANIFEST_NAME, encoder_slug, read_manifest
+from indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
+from indexer.rebuild import rebuild_beside
+from indexer.report import ADDED, UNCHANGED, UPDATED, IndexReport, Outcomes, StageClock
+
+if TYPE_CHECKING:
+    from indexer.embedding import Encoder
+    from indexer.settings import Settings
+
+COMMIT_RELEASES = 1000  # releases per commit ...
+COMMIT_CHARS = 8_000_000  # ... or characters to embed (~20,000 paragraphs), whichever first
+
+TITLE_IN_FIRST_PARAGRAPH = True
+
+
+def embedding_text(title: str, position: int, text: str) -> str:
+    """The text embedded for a paragraph: the release title is prefixed to the first
+    paragraph only (so a release-level query can match it), unless the paragraph already
+    starts with it. Keyword indexing uses the paragraph text and title fields instead."""
+    title = title.strip()
+    if TITLE_IN_FIRST_PARAGRAPH and position == 0 and title and not text.startswith(title):
+        return f"{title}\n{text}"
+    return text
+
+
+def encode_texts(
+    encoder: Encoder,
+    texts: Sequence[str],
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Encode ``texts`` in batches of ``batch_size``: float32 (n, dim), L2-normalised rows,
+    in order. A pure function of the texts (``on_batch(done)`` only reports progress)."""
+    if not texts:
+        return np.zeros((0, int(encoder.dim)), dtype=np.float32)
+    return embedding.encode_passages(encoder, list(texts), batch_size, on_batch=on_batch)
+
+
+@dataclass(frozen=True)
+class _Todo:
+    release: Release
+    paragraphs: tuple[Paragraph, ...]
+    existed: bool
+
+
+class _Run:
+    """One indexing run over an open, write-locked index."""
+
+    def __init__(
+        self,
+        index: Index,
+        encoders: Mapping[str, Encoder],
+        settings: Settings,
+        clock: StageClock,
+        outcomes: Outcomes,
+        bar: tqdm | None = None,
+    ) -> None:
+        self.index = index
+        self.encoders = encoders
+        self.settings = settings
+        self.clock = clock
+        self.outcomes = outcomes
+        self.bar = bar
+        self.hashes = index.docs.release_hashes()
+
+    def consume(
+        self,
+        items: Iterable[Release | ReadFailure],
+        commit_releases: int = COMMIT_RELEASES,
+        commit_chars: int = COMMIT_CHARS,
+    ) -> None:
+        chunk: dict[str, Release] = {}
+        pending_chars = 0
+        for item in self._timed(iter(items)):
+            if isinstance(item, ReadFailure):
+                self.outcomes.failures.append(item)
+                continue
+            self.outcomes.seen(item.id)
+            chunk.pop(item.id, None)  # the later one wins
+            chunk[item.id] = item
+            if self.hashes.get(item.id) != item.content_hash:
+                pending_chars += len(item.text)
+            if len(chunk) >= commit_releases or pending_chars >= commit_chars:
+                self.process(list(chunk.values()))
+                chunk, pending_chars = {}, 0
+        if chunk:
+            self.process(list(chunk.values()))
+
+    def _timed(self, items: Iterator[Release | ReadFailure]) -> Iterator[Release | ReadFailure]:
+        while True:
+            with self.clock.stage("read"):
+                item = next(items, None)
+            if item is None:
+                return
+            yield item
+
+    def process(self, releases: list[Release]) -> None:
+        """Split, encode and write one chunk of releases."""
+        todo: list[_Todo] = []
+        with self.clock.stage("split"):
+            for release in releases:
+                old_hash = self.hashes.get(release.id)
+                if old_hash == release.content_hash:
+                    self.outcomes.record(release.id, UNCHANGED)
+                    continue
+                try:
+                    paragraphs = chunking.split_release(
+                        release,
+                        max_chars=self.settings.max_paragraph_chars,
+                        min_chars=self.settings.min_paragraph_chars,
+                    )
+                except (SourceError, ValueError) as exc:
+                    self.outcomes.failures.append(ReadFailure(release.origin, str(exc)))
+                    continue
+                if not paragraphs:
+                    self.outcomes.failures.append(ReadFailure(release.origin, "no text to index"))
+                    continue
+                todo.append(_Todo(release, tuple(paragraphs), old_hash is not None))
+        if todo:
+            texts = [
+                embedding_text(t.release.title, p.position, p.text)
+                for t in todo
+                for p in t.paragraphs
+            ]
+            vectors = self.encode(texts)
+            removed, added = self.write_docs(todo)
+            self.write_search_parts(removed, added, vectors)
+            for t in todo:
+                self.hashes[t.release.id] = t.release.content_hash
+                self.outcomes.record(t.release.id, UPDATED if t.existed else ADDED)
+            self.outcomes.paragraphs_embedded += len(texts)
+        if self.bar is not None:
+            self.bar.update(len(releases))
+            self.bar.set_postfix(paragraphs=self.outcomes.paragraphs_embedded)
+
+    def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        vectors = {}
+        for name, encoder in self.encoders.items():
+            with self.clock.stage(f"encode:{name}"):
+                vectors[name] = encode_texts(
+                    encoder, texts, self.settings.batch_size, self._progress(name, len(texts))
+                )
+        return vectors
+
+    def _progress(self, name: str, total: int) -> Callable[[int], None] | None:
+        bar = self.bar
+        if bar is None or bar.disable:
+            return None
+        return lambda done: bar.set_postfix_str(f"encoding {name} {done}/{total}")
+
+    def write_docs(self, todo: Sequence[_Todo]) -> tuple[list[int], list[StoredParagraph]]:
+        removed: list[int] = []
+        added: list[StoredParagraph] = []
+        with self.clock.stage("write_sqlite"), self.index.docs.transaction():
+            for t in todo:
+                gone, new = self.index.docs.replace_release(t.release, t.paragraphs)
+                removed.extend(gone)
+                added.extend(new)
+        return removed, added
+
+    def write_search_parts(
+        self,
+        removed: Sequence[int],
+        added: Sequence[StoredParagraph],
+        vectors: Mapping[str, np.ndarray],
+    ) -> None:
+        """Whoosh, then FAISS, then the manifest: the rest of a commit after SQLite's."""
+        with self.clock.stage("write_whoosh"), self.index.keywords.writer() as writer:
+            if removed:
+                writer.delete_ids(list(removed))
+            if added:
+                writer.add(list(added))
+        ids = np.fromiter((p.id for p in added), dtype=np.int64, count=len(added))
+        gone = np.asarray(removed, dtype=np.int64)
+        with self.clock.stage("write_faiss"):
+            for name, store in self.index.vectors.items():
+                if len(gone):
+                    store.remove(gone)
+                if len(ids):
+                    store.add(ids, vectors[name])
+            self.index.save()
+
+
+# -- repair ---------------------------------------------------------------------------------
+
+
+def repair(index: Index, encoders: Mapping[str, Encoder], settings: Settings) -> int:
+    """Bring Whoosh and every FAISS file back in line with SQLite after an interrupted
+    commit: drop ids SQLite doesn't have, re-add (re-embedding) the ones they miss. Returns
+    how many paragraph ids were fixed."""
+    fixed = 0
+    for diff in index.compare_parts():
+        missing = index.docs.paragraphs(diff.missing.tolist())
+        rows = [missing[i] for i in sorted(missing)]
+        extra = diff.extra.tolist()
+        if diff.part == "whoosh":
+            with index.keywords.writer() as writer:
+                if extra:
+                    writer.delete_ids(extra)
+                if rows:
+                    writer.add(rows)
+        else:
+            name = next(n for n in index.vectors if diff.part == f"faiss/{encoder_slug(n)}")
+            store = index.vectors[name]
+            if extra:
+                store.remove(np.asarray(extra, dtype=np.int64))
+            if rows:
+                texts = [embedding_text(p.title, p.position, p.text) for p in rows]
+                ids = np.asarray([p.id for p in rows], dtype=np.int64)
+                store.add(ids, encode_texts(encoders[name], texts, settings.batch_size))
+        fixed += len(rows) + len(extra)
+    if fixed:
+        index.save()
+    return fixed
+
+
+# -- entry points ---------------------------------------------------------------------------
+
+
+def index_sources(
+    settings: Settings,
+    sources: Iterable[str | Path],
+    *,
+    encoders: Mapping[str, Encoder] | None = None,
+    progress: bool = True,
+    rebuild: bool = False,
+    commit_releases: int = COMMIT_RELEASES,
+) -> IndexReport:
+    """Index ``sources`` (files or directories) into ``settings.index``, creating it if
+    needed. Encoders: ``encoders`` if given; else the existing index's (an explicit
+    ``settings.encoders`` that differs raises :class:`IndexMismatchError`); else
+    ``settings.encoder_names``. ``rebuild`` builds a fresh index beside the old one and
+    swaps it in when done."""
+    clock = StageClock()
+    path = Path(settings.index)
+    if rebuild:
+        names = _encoder_names(settings, path, encoders, rebuild=True)
+
+        def build(fresh: Path) -> IndexReport:
+            with clock.stage("load_encoders"):
+                loaded = _load(names, encoders, settings)
+            index = Index.create(fresh, loaded)
+            try:
+                return _index_into(
+                    index, loaded, settings, sources, progress, commit_releases, clock
+                )
+            finally:
+                index.close()
+
+        return rebuild_beside(path, build)
+    names = _encoder_names(settings, path, encoders)
+    if index_exists(path):
+        index = Index.open(path, encoder_names=names, check=False)
+        try:
+            with index.writing():  # fail fast, before loading the encoders
+                with clock.stage("load_encoders"):
+                    loaded = _load(names, encoders, settings)
+                return _index_into(
+                    index, loaded, settings, sources, progress, commit_releases, clock
+                )
+        finally:
+            index.close()
+    with clock.stage("load_encoders"):
+        loaded = _load(names, encoders, settings)
+    index = Index.create(path, loaded)
+    try:
+        return _index_into(index, loaded, settings, sources, progress, commit_releases, clock)
+    finally:
+        index.close()
+
+
+def upsert_releases(
+    index: Index,
+    encoders: Mapping[str, Encoder],
+    releases: Iterable[Release],
+    settings: Settings,
+) -> IndexReport:
+    """Add or replace releases in an open index (the web API's write path); unchanged ones
+    are left alone. Holds the writer lock while writing."""
+    clock, outcomes = StageClock(), Outcomes()
+    _check_encoders(index, encoders)
+    with index.writing():
+        _Run(index, encoders, settings, clock, outcomes).consume(releases)
+    return outcomes.report(clock)
+
+
+def delete_releases(index: Index, ids: Iterable[str]) -> int:
+    """Delete releases (and their paragraphs) from all three parts; returns how many
+    existed."""
+    deleted = 0
+    removed: list[int] = []
+    with index.writing():
+        with index.docs.transaction():
+            for release_id in dict.fromkeys(ids):
+                if index.docs.has_release(release_id):
+                    deleted += 1
+                    removed.extend(index.docs.delete_release(release_id))
+        if removed:
+            with index.keywords.writer() as writer:
+                writer.delete_ids(removed)
+            for store in index.vectors.values():
+                store.remove(np.asarray(removed, dtype=np.int64))
+        if deleted:
+            index.save()
+    return deleted
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _index_into(
+    index: Index,
+    encoders: Mapping[str, Encoder],
+    settings: Settings,
+    sources: Iterable[str | Path],
+    progress: bool,
+    commit_releases: int,
+    clock: StageClock,
+) -> IndexReport:
+    outcomes = Outcomes()
+    show = progress and sys.stderr.isatty()
+    with index.writing():
+        with clock.stage("repair"):
+            outcomes.repaired = repair(index, encoders, settings)
+        with tqdm(
+            desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
+        ) as bar:
+            run = _Run(index, encoders, settings, clock, outcomes, bar)
+            run.consume(readers.read_sources(list(sources)), commit_releases=commit_releases)
+    if not outcomes.repaired:
+        clock.seconds.pop("repair", None)
+    return outcomes.report(clock)
+
+
+def _encoder_names(
+    settings: Settings,
+    path: Path,
+    encoders: Mapping[str, Encoder] | None,
+    *,
+    rebuild: bool = False,
+) -> list[str]:
+    """Given encoders, else explicitly set ones (flag, env, dalil.toml), else the existing
+    index's, else the default. Explicit ones that differ from the index's need ``rebuild``."""
+    explicit = "encoders" in settings.model_fields_set
+    if encoders is not None:
+        return list(encoders)
+    if not index_exists(path) or (rebuild and explicit):
+        return list(settings.encoder_names)
+    built_with = read_manifest(path / MANIFEST_NAME).encoder_names
+    if explicit and set(settings.encoder_names) != set(built_with):
+        raise IndexMismatchError(
+            f"the index at {path} was built with encoders {', '.join(built_with)}, not "
+            f"{', '.join(settings.encoder_names)}; to change encoders rebuild it: "
+            f"`dalil index --rebuild --encoders {settings.encoders} SOURCE...`"
+        )
+    return list(built_with)
+
+
+def _load(
+    names: Sequence[str], given: Mapping[str, Encoder] | None, settings: Settings
+) -> dict[str, Encoder]:
+    if given is not None:
+        return dict(given)
+    return dict(embedding.load_encoders(list(names), threads=settings.threads))
+
+
+def _check_encoders(index: Index, encoders: Mapping[str, Encoder]) -> None:
+    if set(encoders) != set(index.manifest.encoder_names):
+        raise IndexMismatchError(
+            f"the index at {index.path} was built with encoders "
+            f"{', '.join(index.manifest.encoder_names)}, not {', '.join(encoders)}"
+        )

@@ -1,0 +1,234 @@
+"""The `dalil` command line, run as a subprocess against a temporary index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from indexer.index import Index
+from indexer.models import Filters
+from search.models import Hit, Query, SearchResponse, Snippet
+from web.cli import build_parser, main
+from web.commands.search import format_response, hit_json, truncate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def dalil(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DALIL_")}
+    env["DALIL_CONFIG"] = str(cwd / "no-dalil.toml")  # never a dalil.toml from elsewhere
+    env["PYTHONIOENCODING"] = "utf-8"
+    return subprocess.run(
+        [sys.executable, "-m", "web.cli", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "trade.txt").write_text(
+        "Ministry signs trade agreement\n\nThe ministry signed a trade agreement on steel "
+        "tariffs with its partners.\n",
+        encoding="utf-8",
+    )
+    (root / "water.txt").write_text(
+        "Council meets on water security\n\nThe council agreed on a plan for water security "
+        "and desalination.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_help_lists_commands() -> None:
+    parser = build_parser()
+    text = parser.format_help()
+    assert "index" in text and "search" in text
+    args = parser.parse_args(["index", "x", "--index", "/tmp/i", "--encoders", "hash-test"])
+    assert str(args.index) == "/tmp/i" and args.encoders == "hash-test"
+
+
+def test_index_then_unchanged(tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "idx"
+    first = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("added 2, updated 0, unchanged 0, failed 0 — ")
+    assert "paragraphs/s" in first.stdout
+    second = dalil("index", corpus, "--index", index, "-v", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("added 0, updated 0, unchanged 2, failed 0 — 0 paragraphs")
+    assert "stages:" in second.stdout
+    with Index.open(index, ["hash-test"]) as opened:
+        assert opened.docs.counts()[0] == 2
+
+
+def test_failures_exit_1_and_rest_indexed(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    (corpus / "blob.txt").write_bytes(bytes(range(256)) * 4)
+    (corpus / "feed.jsonl").write_text(
+        '{"id": "j1", "title": "Good line", "text": "A good record with enough text."}\n{broken\n',
+        encoding="utf-8",
+    )
+    index = tmp_path / "idx"
+    result = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 3
+    assert any("empty.txt: " in line for line in skipped)
+    assert any("blob.txt: " in line for line in skipped)
+    assert any("feed.jsonl" in line for line in skipped)
+    assert result.stdout.startswith("added 3, updated 0, unchanged 0, failed 3")
+
+
+def test_lock_prevents_a_second_writer(tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "idx"
+    built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    opened = Index.open(index)
+    try:
+        with opened.writing():
+            result = dalil("index", corpus, "--index", index, cwd=tmp_path)
+    finally:
+        opened.close()
+    assert result.returncode == 2
+    assert result.stderr.startswith("dalil: error: another dalil process is writing")
+
+
+def test_other_encoders_need_rebuild(tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "idx"
+    dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    result = dalil("index", corpus, "--index", index, "--encoders", "e5-small", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "built with encoders hash-test" in result.stderr and "--rebuild" in result.stderr
+
+
+def test_bad_setting(tmp_path: Path, corpus: Path) -> None:
+    result = dalil("index", corpus, "--index", tmp_path / "i", "--batch-size", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("dalil: error: setting 'batch_size'")
+    assert not (tmp_path / "i").exists()
+
+
+def test_search_without_index(tmp_path: Path) -> None:
+    result = dalil("search", "anything", "--index", tmp_path / "nowhere", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "dalil: error: no index at" in result.stderr and "dalil index SOURCE" in result.stderr
+
+
+def _response() -> SearchResponse:
+    snippet = Snippet(paragraph_id=7, position=0, text="وأكد " * 100, html="<mark>وأكد</mark>")
+    hit = Hit(
+        release_id="samples/bahrain",
+        title="البحرين والناتو",
+        score=0.8765,
+        snippets=(snippet,),
+        date="2019-12-10",
+        source="mofa",
+        language="ar",
+    )
+    return SearchResponse(query=Query(text="الناتو"), hits=(hit,), total=1, took_ms=12.0)
+
+
+def test_text_and_json_output() -> None:
+    response = _response()
+    text = format_response(response)
+    assert "  1. 0.8765  samples/bahrain  2019-12-10  mofa" in text
+    assert "البحرين والناتو" in text and text.rstrip().endswith("…")
+    data = hit_json(response.hits[0])
+    assert data["release_id"] == "samples/bahrain" and data["language"] == "ar"
+    assert data["best_paragraph"].startswith("وأكد")
+    assert data["snippets"][0]["paragraph_id"] == 7
+    json.dumps(data, ensure_ascii=False)
+    assert truncate("short") == "short"
+    assert len(truncate("word " * 200, 50)) <= 52
+
+
+class FakeSearcher:
+    """Stands in for search.engine.Searcher: records the query, answers one hit."""
+
+    queries: list[Query] = []
+    closed = False
+
+    @classmethod
+    def open(cls, settings):
+        cls.settings = settings
+        return cls()
+
+    def search(self, query: Query) -> SearchResponse:
+        FakeSearcher.queries.append(query)
+        return replace(_response(), query=query)
+
+    def close(self) -> None:
+        FakeSearcher.closed = True
+
+
+def test_search_command_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = types.ModuleType("search.engine")
+    fake.Searcher = FakeSearcher  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "search.engine", fake)
+    monkeypatch.setenv("DALIL_CONFIG", str(tmp_path / "none.toml"))
+    FakeSearcher.queries = []
+    args = ["search", "الناتو", "--index", str(tmp_path / "idx"), "--mode", "keyword"]
+    args += ["-k", "5", "--offset", "5", "--language", "ar", "--date-from", "2019-01-01"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out[0]["release_id"] == "samples/bahrain" and out[0]["score"] == 0.8765
+    query = FakeSearcher.queries[0]
+    assert (query.text, query.mode, query.k, query.offset) == ("الناتو", "keyword", 5, 5)
+    assert query.filters == Filters(language="ar", date_from="2019-01-01")
+    assert FakeSearcher.closed and FakeSearcher.settings.index == tmp_path / "idx"
+
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "  6. 0.8765  samples/bahrain" in text  # ranks continue after the offset
+
+    assert main(["search", "--index", str(tmp_path / "idx")]) == 2
+    assert "give a QUERY" in capsys.readouterr().err
+
+
+def test_index_then_search_end_to_end(tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "idx"
+    built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    found = dalil("search", "water security", "--index", index, "--json", cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert hits and hits[0]["release_id"] == "water"
+    assert "water" in hits[0]["best_paragraph"].lower()
+    assert {"title", "date", "source", "language", "score", "snippets"} <= set(hits[0])
+    text = dalil("search", "steel tariffs", "--index", index, "--mode", "keyword", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "  1. " in text.stdout and "trade" in text.stdout
+    bad = dalil("search", "x", "--index", index, "-k", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("dalil: error: ")
+
+
+def test_search_queries_file(tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "idx"
+    built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        '{"id": "q1", "query": "water security"}\n{"id": "q2", "query": "steel"}\n',
+        encoding="utf-8",
+    )
+    result = dalil("search", "--queries", queries, "--index", index, "-k", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2"]
+    assert lines[0]["results"][0]["id"] == "water"

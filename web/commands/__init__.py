@@ -1,0 +1,51 @@
+"""The ``dalil`` commands, one module each.
+
+A command module exposes ``register(subparsers) -> None`` (adds its parser with
+:func:`add_command` and sets ``func=run``) and ``run(args, settings) -> int`` (the exit
+status). Argparse destinations named like a :class:`~indexer.settings.Settings` field (e.g.
+``index``, ``encoders``, ``threads``, ``batch_size``, ``host``, ``port``) are passed to
+``load_settings`` as overrides, so a flag wins over the environment and dalil.toml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from contextlib import suppress
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+# In `dalil --help` order. A module that doesn't exist (yet) is left out.
+COMMANDS = ("index", "search", "serve", "eval", "reindex", "schedule", "verify")
+
+
+def add_command(subparsers: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add a command parser that has the common options (``--index PATH``)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, **kwargs)
+    add_common_options(parser)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """``--index PATH`` (env ``DALIL_INDEX``, default ./index); no-op if already there."""
+    with suppress(argparse.ArgumentError):  # the command added its own --index
+        parser.add_argument(
+            "--index",
+            type=Path,
+            metavar="PATH",
+            help="index directory (default: $DALIL_INDEX or ./index)",
+        )
+
+
+def command_modules() -> list[ModuleType]:
+    """The command modules that exist, in :data:`COMMANDS` order."""
+    modules = []
+    for name in COMMANDS:
+        qualified = f"{__name__}.{name}"
+        try:
+            modules.append(importlib.import_module(qualified))
+        except ModuleNotFoundError as exc:
+            if exc.name != qualified:  # the module exists but one of its imports is missing
+                raise
+    return modules
