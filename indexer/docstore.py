@@ -271,6 +271,10 @@ class DocStore:
         """Release id -> content hash, for every stored release."""
         return dict(self._query("SELECT id, content_hash FROM releases"))
 
+    def release_origins(self) -> dict[str, str]:
+        """Release id -> origin (where it was read from), for every stored release."""
+        return dict(self._query("SELECT id, origin FROM releases"))
+
     def get_release(self, release_id: str) -> StoredRelease:
         rows = self._query(
             "SELECT id, title, origin, date, source, language, url, category, metadata,"

@@ -32,6 +32,7 @@ from indexer.errors import (
     IndexMismatchError,
     IndexNotFoundError,
 )
+from indexer.generations import live_dir, resolve
 from indexer.keyword_store import KeywordStore
 from indexer.manifest import (
     MANIFEST_NAME,
@@ -59,7 +60,8 @@ def faiss_path(path: Path, encoder_name: str) -> Path:
 
 
 def index_exists(path: str | Path) -> bool:
-    return (Path(path) / MANIFEST_NAME).is_file()
+    """Whether ``path`` holds an index (a generations root or an old-layout directory)."""
+    return live_dir(Path(path)) is not None
 
 
 def _as_id_array(ids: object) -> np.ndarray:
@@ -91,13 +93,15 @@ class Index:
         docs: DocStore,
         keywords: KeywordStore,
         vectors: dict[str, VectorStore],
+        root: Path | None = None,
     ) -> None:
-        self.path = path
+        self.path = path  # the directory holding the files (a generation, or the root)
+        self.root = root if root is not None else path  # where the writer lock lives
         self.manifest = manifest
         self.docs = docs
         self.keywords = keywords
         self.vectors = vectors
-        self._lock = FileLock(str(path / LOCK_NAME), timeout=0)
+        self._lock = FileLock(str(self.root / LOCK_NAME), timeout=0)
 
     # -- opening ------------------------------------------------------------------------
 
@@ -139,10 +143,12 @@ class Index:
         encoder_names: Sequence[str] | None = None,
         check: bool = True,
     ) -> Index:
-        """Open the index at ``path``. ``encoder_names`` (if given) must be the encoders it was
-        built with; ``check`` verifies that SQLite, Whoosh and every FAISS file hold the same
-        paragraph ids."""
-        path = Path(path)
+        """Open the index at ``path``: a generations root (the generation its ``CURRENT``
+        names is opened; the writer lock stays at the root) or an index directory.
+        ``encoder_names`` (if given) must be the encoders it was built with; ``check``
+        verifies that SQLite, Whoosh and every FAISS file hold the same paragraph ids."""
+        root = Path(path)
+        path = resolve(root)
         try:
             manifest = read_manifest(path / MANIFEST_NAME)
         except FileNotFoundError:
@@ -162,7 +168,7 @@ class Index:
         except BaseException:
             docs.close()
             raise
-        index = cls(path, manifest, docs, keywords, vectors)
+        index = cls(path, manifest, docs, keywords, vectors, root=root)
         if check:
             diffs = index.compare_parts()
             if diffs:
@@ -193,7 +199,7 @@ class Index:
     def writing(self) -> Iterator[Index]:
         """Hold the writer lock (re-entrant in this thread). Raises :class:`IndexLockedError`
         at once when another process (or thread) writes."""
-        with locked(self._lock, self.path):
+        with locked(self._lock, self.root):
             yield self
 
     def save(self) -> Manifest:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from indexer.models import ReadFailure
+from indexer.pause import pause_point
 
 ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
 
@@ -32,6 +33,7 @@ class IndexReport:
     duplicates: tuple[str, ...] = ()
     repaired: int = 0
     paragraphs_embedded: int = 0
+    paragraphs_reused: int = 0  # vectors taken from the index instead of being re-embedded
     seconds: float = 0.0
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
 
@@ -63,6 +65,8 @@ class IndexReport:
             )
         if self.repaired:
             extras.append(f"repaired {self.repaired} paragraph(s) left by an interrupted run")
+        if self.paragraphs_reused:
+            extras.append(f"{self.paragraphs_reused} unchanged paragraph(s) not re-embedded")
         return line + "".join(f"; {e}" for e in extras)
 
     def stages_line(self) -> str:
@@ -78,6 +82,7 @@ class StageClock:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        pause_point(name)  # a no-op unless a test asks a run to stop here
         start = time.perf_counter()
         try:
             yield
@@ -100,6 +105,7 @@ class Outcomes:
         self.duplicates: list[str] = []
         self.failures: list[ReadFailure] = []
         self.paragraphs_embedded = 0
+        self.paragraphs_reused = 0
         self.deleted = 0
         self.repaired = 0
 
@@ -130,6 +136,7 @@ class Outcomes:
             duplicates=tuple(self.duplicates),
             repaired=self.repaired,
             paragraphs_embedded=self.paragraphs_embedded,
+            paragraphs_reused=self.paragraphs_reused,
             seconds=clock.elapsed(),
             stage_seconds=clock.seconds,
         )

@@ -10,7 +10,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +41,40 @@ def usable_cores() -> int:
 
 def config_path() -> Path:
     return Path(os.environ.get("DALIL_CONFIG", "dalil.toml"))
+
+
+class SourceConfig(BaseModel):
+    """One configured source of releases (a ``[[sources]]`` table in dalil.toml). The
+    defaults fill only fields a release lacks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(
+        min_length=1,
+        description=(
+            "A file, a folder (read recursively) or a glob such as 'feeds/*.jsonl'; relative "
+            "paths are taken from the directory of dalil.toml."
+        ),
+    )
+    source: str | None = Field(None, description="Source name for releases that have none.")
+    language: str | None = Field(
+        None, description="Language (ISO 639-1) for releases whose language is unknown."
+    )
+    category: str | None = Field(None, description="Category for releases that have none.")
+    delete_missing: bool = Field(
+        False,
+        description=(
+            "Delete from the index the releases read from this source before that are no "
+            "longer in it (a source that cannot be read deletes nothing)."
+        ),
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("path must not be blank")
+        return value.strip()
 
 
 class Settings(BaseSettings):
@@ -75,6 +117,19 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         None, description="API key for write endpoints; with none set, writes are refused."
     )
+    sources: tuple[SourceConfig, ...] = Field(
+        (),
+        description=(
+            "Sources `dalil reindex` keeps the index in line with: [[sources]] tables in "
+            "dalil.toml with path, source, language, category and delete_missing."
+        ),
+    )
+    keep_generations: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Index generations kept on disk, the live one included (older are deleted).",
+    )
     host: str = Field("127.0.0.1", description="Address `dalil serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `dalil serve` listens on.")
 
@@ -114,6 +169,18 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
 
+def _source_problem(err: Any) -> str:
+    """A ``[[sources]]`` error: which table (1-based) and which key."""
+    loc = err["loc"]
+    where = f"[[sources]] table #{int(loc[1]) + 1}" if len(loc) > 1 else "sources"
+    key = f" key '{loc[2]}'" if len(loc) > 2 else ""
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        known = ", ".join(SourceConfig.model_fields)
+        message = f"unknown key (known: {known})"
+    return f"{where} in {config_path()}{key}: {message} (got {err.get('input')!r})"
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings once. ``overrides`` (e.g. CLI flags) win; ``None`` values are ignored.
 
@@ -128,6 +195,9 @@ def load_settings(**overrides: Any) -> Settings:
             name = ".".join(str(p) for p in err["loc"])
             if not name:  # a check across settings: its message names them
                 problems.append(f"settings: {err['msg'].removeprefix('Value error, ')}")
+                continue
+            if err["loc"][0] == "sources":
+                problems.append(_source_problem(err))
                 continue
             problems.append(
                 f"setting '{name}' (env DALIL_{name.upper()}) has bad value "

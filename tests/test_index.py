@@ -18,6 +18,7 @@ from indexer.errors import (
     IndexMismatchError,
     IndexNotFoundError,
 )
+from indexer.generations import resolve
 from indexer.index import Index, faiss_path
 from indexer.pipeline import index_sources
 from indexer.settings import load_settings
@@ -46,7 +47,7 @@ def encoders():
 def built(tmp_path: Path, encoders) -> Path:
     settings = load_settings(index=tmp_path / "index", encoders="hash-test", threads=1)
     index_sources(settings, [write_corpus(tmp_path / "src")], encoders=encoders, progress=False)
-    return tmp_path / "index"
+    return resolve(tmp_path / "index")  # the live generation's directory
 
 
 def test_create_and_open_empty(tmp_path: Path, encoders) -> None:
@@ -147,12 +148,13 @@ def test_interrupted_commit_is_refused_then_repaired(tmp_path: Path, built: Path
         Index.open(built)
     assert "extra" in str(err.value)
 
-    settings = load_settings(index=built, encoders="hash-test", threads=1)
+    root = built.parent
+    settings = load_settings(index=root, encoders="hash-test", threads=1)
     report = index_sources(settings, [tmp_path / "src"], encoders=encoders, progress=False)
     assert report.repaired > 0 and "repaired" in report.summary()
     assert report.updated == 1  # the source still has the old text of "one"
-    with Index.open(built) as index:
-        assert index.verify() == []
+    with Index.open(root) as index:  # the repaired next generation
+        assert index.path != built and index.verify() == []
 
 
 def test_stale_manifest_counts_are_reported(built: Path) -> None:
@@ -179,20 +181,25 @@ def test_writer_lock(built: Path) -> None:
         second.close()
 
 
-def test_reload_if_changed_sees_another_writer(tmp_path: Path, built: Path, encoders) -> None:
-    reader = Index.open(built)
+def test_another_writer_publishes_a_new_generation(tmp_path: Path, built: Path, encoders) -> None:
+    """A reader keeps its generation, unchanged, while another writer publishes the next;
+    opening the root again gives the new one."""
+    root = built.parent
+    reader = Index.open(root)
     try:
-        assert reader.reload_if_changed() is False
+        assert reader.path == built and reader.root == root
         before = reader.vectors["hash-test"].count
         extra = tmp_path / "more"
         extra.mkdir()
         (extra / "four.txt").write_text(
             "Fourth release\n\nA fourth release with its own text.\n", encoding="utf-8"
         )
-        settings = load_settings(index=built, encoders="hash-test", threads=1)
+        settings = load_settings(index=root, encoders="hash-test", threads=1)
         index_sources(settings, [extra], encoders=encoders, progress=False)
-        assert reader.reload_if_changed() is True
-        assert reader.vectors["hash-test"].count > before
-        assert reader.compare_parts() == []
+        assert reader.reload_if_changed() is False  # its generation never changes
+        assert reader.vectors["hash-test"].count == before and reader.compare_parts() == []
+        with Index.open(root) as fresh:
+            assert fresh.path != built
+            assert fresh.vectors["hash-test"].count > before and fresh.compare_parts() == []
     finally:
         reader.close()

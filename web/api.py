@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
-from indexer.errors import ReleaseNotFoundError
+from indexer.errors import IndexNotFoundError, ReleaseNotFoundError
+from indexer.runs import last_runs
 from search.engine import Searcher
 from web import convert, writes
 from web.auth import require_api_key
 from web.concurrency import ReadWriteLock
-from web.deps import LockDep, SearcherDep, SettingsDep
+from web.deps import HolderDep, LockDep, SearcherDep, SettingsDep
 from web.errors import BadRequestError
 from web.schemas import (
     MAX_BATCH,
@@ -24,6 +25,7 @@ from web.schemas import (
     HealthOut,
     ReleaseIn,
     ReleaseOut,
+    RunOut,
     SearchOut,
     SearchRequest,
     SimilarOut,
@@ -48,6 +50,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/api", responses=ERRORS)
+
+STATS_RUNS = 5  # re-indexing runs shown by /api/stats
 
 ReleaseId = Annotated[str, Path(min_length=1, max_length=300, description="Release id.")]
 SearchBody = Annotated[
@@ -121,7 +125,11 @@ def get_document(release_id: ReleaseId, searcher: SearcherDep, lock: LockDep) ->
     dependencies=[Depends(require_api_key)],
 )
 def post_documents(
-    body: ReleaseBody, searcher: SearcherDep, lock: LockDep, settings: SettingsDep
+    body: ReleaseBody,
+    searcher: SearcherDep,
+    lock: LockDep,
+    settings: SettingsDep,
+    holder: HolderDep,
 ) -> WriteOut:
     """Index one release or a list; a release whose id exists replaces it. Searchable in
     both retrievers when the call returns."""
@@ -133,7 +141,7 @@ def post_documents(
             field = f"[{position}].id" if isinstance(body, list) else "id"
             raise BadRequestError(field, f"release id {release.id!r} is given twice")
         seen.add(release.id)
-    return writes.upsert(searcher, lock, settings, releases)
+    return writes.upsert(searcher, lock, settings, releases, holder)
 
 
 @router.put(
@@ -149,11 +157,12 @@ def put_document(
     searcher: SearcherDep,
     lock: LockDep,
     settings: SettingsDep,
+    holder: HolderDep,
 ) -> WriteOut:
     """Store the release under this id (the body's id, if any, must be the same)."""
     if body.id is not None and body.id != release_id:
         raise BadRequestError("id", f"the body's id {body.id!r} is not the URL's {release_id!r}")
-    return writes.upsert(searcher, lock, settings, [convert.to_release(body, release_id)])
+    return writes.upsert(searcher, lock, settings, [convert.to_release(body, release_id)], holder)
 
 
 @router.delete(
@@ -163,9 +172,11 @@ def put_document(
     responses=WRITE_ERRORS,
     dependencies=[Depends(require_api_key)],
 )
-def delete_document(release_id: ReleaseId, searcher: SearcherDep, lock: LockDep) -> DeleteOut:
+def delete_document(
+    release_id: ReleaseId, searcher: SearcherDep, lock: LockDep, holder: HolderDep
+) -> DeleteOut:
     """Remove the release from the index (both retrievers) when the call returns."""
-    removed = writes.delete(searcher, lock, release_id)
+    removed = writes.delete(searcher, lock, release_id, holder)
     if removed is None:
         raise ReleaseNotFoundError(f"no release with id {release_id!r} in the index")
     return DeleteOut(id=release_id, paragraphs=removed)
@@ -181,23 +192,27 @@ def health(request: Request) -> HealthOut:
         "writes_enabled": settings.api_key is not None
         and bool(settings.api_key.get_secret_value()),
     }
-    searcher = state.searcher
-    if searcher is None:
-        return HealthOut(status="degraded", index_loaded=False, error=state.load_error, **base)
-    releases, paragraphs = searcher.index.docs.counts()
+    try:
+        with state.holder.lease() as searcher:
+            releases, paragraphs = searcher.index.docs.counts()
+            encoders = _encoders(searcher)
+    except IndexNotFoundError:
+        error = state.holder.load_error or state.load_error
+        return HealthOut(status="degraded", index_loaded=False, error=error, **base)
     return HealthOut(
         status="ok",
         index_loaded=True,
         releases=releases,
         paragraphs=paragraphs,
-        encoders=_encoders(searcher),
+        encoders=encoders,
         **base,
     )
 
 
 @router.get("/stats", tags=["status"], summary="What the index holds")
-def stats(searcher: SearcherDep, lock: LockDep) -> StatsOut:
-    """Counts, encoders, date range, and the sources, languages and categories."""
+def stats(searcher: SearcherDep, lock: LockDep, settings: SettingsDep) -> StatsOut:
+    """Counts, encoders, date range, the sources, languages and categories, the live index
+    generation and the last re-indexing runs (newest first)."""
     with lock.read():
         releases, paragraphs = searcher.index.docs.counts()
         facets = searcher.index.docs.facets()
@@ -211,7 +226,14 @@ def stats(searcher: SearcherDep, lock: LockDep) -> StatsOut:
         sources=[FacetOut(value=v, count=n) for v, n in facets.sources],
         languages=[FacetOut(value=v, count=n) for v, n in facets.languages],
         categories=[FacetOut(value=v, count=n) for v, n in facets.categories],
+        generation=_generation(searcher),
+        runs=[RunOut(**r.to_json()) for r in last_runs(settings.index, STATS_RUNS)],
     )
+
+
+def _generation(searcher: Searcher) -> str | None:
+    index = searcher.index
+    return index.path.name if index.path != index.root else None
 
 
 def _encoders(searcher: Searcher) -> list[EncoderOut]:

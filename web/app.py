@@ -1,8 +1,9 @@
 """The FastAPI application factory. All state lives on ``app.state``; nothing is global.
 
-``app.state``: ``settings``, ``searcher`` (None while no index is loaded), ``load_error``
-(why not), ``lock`` (readers-writer lock: searches share it, writes take it alone),
-``templates``.
+``app.state``: ``settings``, ``holder`` (:class:`web.holder.SearcherHolder`: the searcher
+requests lease, swapped on a new index generation), ``searcher`` (the holder's current one;
+None while no index is loaded), ``load_error`` (why not), ``lock`` (readers-writer lock:
+searches share it, in-place writes take it alone), ``templates``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -22,6 +24,8 @@ from web import api, pages
 from web.concurrency import ReadWriteLock
 from web.docs import install_docs
 from web.errors import install_error_handler
+from web.holder import SearcherHolder
+from web.scheduling import start_reindexing
 from web.templating import make_templates
 
 log = logging.getLogger("dalil.web")
@@ -38,29 +42,38 @@ server (`DALIL_API_KEY` or `api_key` in dalil.toml), sent as `X-API-Key: KEY` or
 """
 
 
-def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, searcher: Searcher | None = None, *, reindex_every: float | None = None
+) -> FastAPI:
     """Build the app. With ``searcher`` given, the app uses it and leaves it open; otherwise
     the lifespan opens ``Searcher.open(settings)`` and closes it on shutdown. An index that
-    cannot be opened does not stop the app: /api/health reports why, searches answer 503."""
+    cannot be opened does not stop the app: /api/health reports why, searches answer 503.
+    A new index generation is picked up without a restart (:mod:`web.holder`);
+    ``reindex_every`` (seconds) also re-indexes the configured sources in a background
+    thread (:mod:`web.scheduling`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = None
+        holder: SearcherHolder = app.state.holder
         if app.state.searcher is None:
             try:
-                owned = Searcher.open(settings)
+                holder.install(Searcher.open(settings), owned=True)
             except DalilError as exc:
                 log.error("index not loaded: %s", exc)
-                app.state.load_error = str(exc)
+                app.state.load_error = holder.load_error = str(exc)
             else:
-                app.state.searcher = owned
+                app.state.searcher = holder.searcher
                 app.state.load_error = None
+        else:
+            holder.install(app.state.searcher, owned=False)
+        scheduler = start_reindexing(app, reindex_every) if reindex_every else None
         try:
             yield
         finally:
-            if owned is not None:
-                app.state.searcher = None
-                owned.close()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            app.state.searcher = None
+            holder.close()
 
     app = FastAPI(
         title="dalil",
@@ -80,6 +93,7 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     app.state.searcher = searcher
     app.state.load_error = None
     app.state.lock = ReadWriteLock()
+    app.state.holder = SearcherHolder(settings, on_swap=partial(_swapped, app))
     app.state.templates = make_templates()
 
     install_error_handler(app)
@@ -88,3 +102,8 @@ def create_app(settings: Settings, searcher: Searcher | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _swapped(app: FastAPI, searcher: Searcher) -> None:
+    app.state.searcher = searcher
+    app.state.load_error = None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from indexer.errors import IndexNotFoundError
 from indexer.settings import Settings
 from search.engine import Searcher
 from web.concurrency import ReadWriteLock
+from web.holder import SearcherHolder
 
 
 def get_settings(request: Request) -> Settings:
@@ -20,15 +21,23 @@ def get_lock(request: Request) -> ReadWriteLock:
     return request.app.state.lock
 
 
-def get_searcher(request: Request) -> Searcher:
-    """The open searcher, or a 503 (IndexNotFoundError) saying why none is loaded."""
-    searcher = request.app.state.searcher
-    if searcher is None:
-        reason = request.app.state.load_error or "the index is not loaded"
-        raise IndexNotFoundError(reason)
-    return searcher
+def get_searcher(request: Request) -> Iterator[Searcher]:
+    """The current searcher, leased for the whole request (a new index generation published
+    meanwhile does not close it under the request), or a 503 (IndexNotFoundError) saying
+    why none is loaded."""
+    holder: SearcherHolder = request.app.state.holder
+    if holder.searcher is None and request.app.state.searcher is not None:
+        yield request.app.state.searcher  # an app whose lifespan has not run
+        return
+    with holder.lease() as searcher:
+        yield searcher
+
+
+def get_holder(request: Request) -> SearcherHolder:
+    return request.app.state.holder
 
 
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 LockDep = Annotated[ReadWriteLock, Depends(get_lock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+HolderDep = Annotated[SearcherHolder, Depends(get_holder)]

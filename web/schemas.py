@@ -260,6 +260,27 @@ class FacetOut(BaseModel):
     count: int
 
 
+class RunOut(BaseModel):
+    """One re-indexing run (``dalil reindex``, a schedule, or the server's own)."""
+
+    started: str
+    finished: str
+    status: str = Field(description="published, unchanged, failed or locked.")
+    trigger: str = Field(description="cli, schedule or serve.")
+    generation: str | None = Field(None, description="The generation it published, if any.")
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    paragraphs_embedded: int = 0
+    paragraphs_reused: int = 0
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = Field(default_factory=dict)
+    error: str | None = None
+    failures: list[str] = Field(default_factory=list)
+
+
 class StatsOut(BaseModel):
     releases: int
     paragraphs: int
@@ -270,6 +291,12 @@ class StatsOut(BaseModel):
     sources: list[FacetOut] = Field(default_factory=list)
     languages: list[FacetOut] = Field(default_factory=list)
     categories: list[FacetOut] = Field(default_factory=list)
+    generation: str | None = Field(
+        None, description="The live index generation (None for an index without generations)."
+    )
+    runs: list[RunOut] = Field(
+        default_factory=list, description="The last re-indexing runs, newest first."
+    )
 
 
 class ErrorOut(BaseModel):

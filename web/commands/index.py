@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
             "changed ones to the index (created if missing). Unchanged releases are skipped."
         ),
     )
-    parser.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
+    # not "sources": that is the setting of the configured sources ([[sources]])
+    parser.add_argument("paths", nargs="+", type=Path, metavar="SOURCE")
     parser.add_argument(
         "--encoders",
         metavar="NAMES",
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.pipeline import index_sources  # heavy (encoders): only when indexing
 
     report = index_sources(
-        settings, args.sources, progress=not args.no_progress, rebuild=args.rebuild
+        settings, args.paths, progress=not args.no_progress, rebuild=args.rebuild
     )
     print_report(report, verbose=args.verbose)
     return 1 if report.failed else 0

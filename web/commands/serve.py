@@ -8,6 +8,7 @@ server cannot start (e.g. the port is taken).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
@@ -36,6 +37,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="server log level (default: info)"
     )
+    parser.add_argument(
+        "--reindex-every",
+        metavar="DURATION",
+        help="also re-index the configured sources (dalil.toml [[sources]]) now and then every "
+        "DURATION (30s, 15m, 1h, 1d) in a background thread; new generations are served "
+        "without a restart",
+    )
     parser.set_defaults(func=run)
 
 
@@ -44,7 +52,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from web.app import create_app
 
-    app = create_app(settings)
+    every = None
+    if args.reindex_every:
+        from web.scheduling import parse_duration
+
+        every = parse_duration(args.reindex_every)
+        if not settings.sources:
+            from indexer.errors import SettingsError
+            from indexer.settings import config_path
+
+            raise SettingsError(
+                f"--reindex-every needs sources: add [[sources]] tables to {config_path()}"
+            )
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings, reindex_every=every)
     print(
         f"dalil: serving {settings.index} at http://{settings.host}:{settings.port}/",
         file=sys.stderr,

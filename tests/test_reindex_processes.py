@@ -1,0 +1,251 @@
+"""Re-indexing with real processes: `dalil reindex` killed with SIGKILL at every stage leaves
+the previous generation serving and the next run completes; a second run exits on the lock;
+a real `dalil serve --reindex-every` answers queries in a loop, with zero failures, while new
+generations are published (by its own schedule and by another process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from reindex_fixtures import (
+    dalil_argv,
+    dalil_env,
+    feed_records,
+    release,
+    settings_for,
+    write_config,
+    write_feed,
+)
+from web_fixtures import free_port
+
+from indexer import generations as gens
+from indexer.index import Index
+from indexer.pause import MARKER
+from indexer.reindex import reindex
+from indexer.verify import verify_dir
+
+PAUSE_TIMEOUT = 60.0
+START_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    write_feed(tmp_path / "feed" / "a.jsonl", feed_records())
+    write_config(tmp_path)
+    reindex(settings_for(tmp_path))  # gen-000001
+    return tmp_path
+
+
+def change_feed(root: Path, rid: str = "r-ports") -> None:
+    records = feed_records()
+    records[0]["text"] += "\nA closing paragraph about the trade deal was added."
+    del records[1]
+    records.append(release(rid, "ports", "The port authority opened two new container docks."))
+    write_feed(root / "feed" / "a.jsonl", records)
+
+
+def start_paused(root: Path, point: str) -> subprocess.Popen[str]:
+    """`dalil reindex` stopped at ``point`` (it printed the marker and sleeps)."""
+    process = subprocess.Popen(
+        dalil_argv("reindex", "--no-progress"),
+        cwd=root,
+        env=dalil_env(root, DALIL_TEST_PAUSE_AT=point, DALIL_TEST_PAUSE_SECONDS="120"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + PAUSE_TIMEOUT
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith(MARKER):
+            return process
+        if time.monotonic() > deadline:
+            break
+    process.kill()
+    process.communicate()
+    pytest.fail(f"dalil reindex never reached {point!r} (exit {process.returncode})")
+
+
+def check_serves(root: Path) -> str:
+    """The live generation opens, verifies and returns its name."""
+    index_root = root / "index"
+    with Index.open(index_root) as index:
+        assert index.verify() == []
+    assert verify_dir(gens.resolve(index_root)) == []
+    return gens.current_name(index_root) or ""
+
+
+@pytest.mark.parametrize(
+    ("point", "published"),
+    [
+        ("probe", False),
+        ("copy", False),
+        ("read", False),
+        ("encode", False),
+        ("write_sqlite", False),
+        ("write_whoosh", False),
+        ("write_faiss", False),
+        ("verify", False),
+        ("publish", False),
+        ("switch", False),
+        ("switched", True),
+    ],
+)
+def test_sigkill_at_every_stage(root: Path, point: str, published: bool) -> None:
+    change_feed(root)
+    process = start_paused(root, point)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)  # reaps it and closes the pipes
+    assert process.returncode == -signal.SIGKILL
+    live = check_serves(root)
+    assert live == ("gen-000002" if published else "gen-000001")
+    with Index.open(root / "index") as index:
+        assert index.docs.has_release("r-ports") is published
+    run = reindex(settings_for(root))  # the next run completes
+    assert run.status == ("unchanged" if published else "published")
+    assert check_serves(root) == "gen-000002"
+    with Index.open(root / "index") as index:
+        assert index.docs.has_release("r-ports") and not index.docs.has_release("r-water")
+    leftovers = [p.name for p in (root / "index").iterdir() if p.name.startswith(".staging")]
+    assert leftovers == []
+
+
+def test_second_run_exits_on_the_lock(root: Path) -> None:
+    change_feed(root)
+    first = start_paused(root, "read")
+    try:
+        second = subprocess.run(
+            dalil_argv("reindex", "--no-progress"),
+            cwd=root,
+            env=dalil_env(root),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 75, second.stderr
+        assert "another dalil process is writing" in second.stderr
+    finally:
+        first.kill()
+        first.communicate(timeout=30)
+    assert check_serves(root) == "gen-000001"
+
+
+def test_served_queries_never_fail_while_generations_are_published(root: Path) -> None:
+    port = free_port()
+    log_path = root / "server.log"
+    with log_path.open("w+", encoding="utf-8") as log:
+        server = subprocess.Popen(
+            dalil_argv(
+                "serve", "--port", str(port), "--log-level", "warning", "--reindex-every", "1s"
+            ),
+            cwd=root,
+            env=dalil_env(root),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(server, base, log)
+            results: list[int] = []
+            stop = threading.Event()
+
+            def query_loop() -> None:
+                with httpx.Client(base_url=base, timeout=30) as client:
+                    n = 0
+                    while not stop.is_set() and n < 5000:
+                        mode = ("hybrid", "keyword", "semantic")[n % 3]
+                        response = client.get(
+                            "/api/search", params={"q": "ports trade water", "mode": mode}
+                        )
+                        results.append(response.status_code)
+                        n += 1
+
+            threads = [threading.Thread(target=query_loop) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            try:
+                change_feed(root, "r-ports")  # the server's own schedule publishes it
+                _wait_findable(base, "r-ports")
+                more = feed_records() + [release("r-rail", "rail", "A rail line opens.")]
+                write_feed(root / "feed" / "a.jsonl", more)
+                _reindex_from_outside(root)  # another process publishes (or the schedule)
+                _wait_findable(base, "r-rail")
+            finally:
+                stop.set()
+                for thread in threads:
+                    thread.join(timeout=60)
+            assert results and all(code == 200 for code in results), (
+                f"{sum(c != 200 for c in results)} of {len(results)} queries failed"
+            )
+            stats = httpx.get(f"{base}/api/stats", timeout=10).json()
+            assert any(
+                r["trigger"] == "serve" and r["status"] == "published" for r in stats["runs"]
+            )
+            assert stats["generation"] >= "gen-000003"
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    assert check_serves(root) >= "gen-000003"
+
+
+def _wait_healthy(server: subprocess.Popen[bytes], base: str, log) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"dalil serve exited with {server.returncode}:\n{log.read()}")
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).json()["index_loaded"]:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("dalil serve did not answer /api/health in time")
+
+
+def _wait_findable(base: str, rid: str, timeout: float = 30.0) -> None:
+    """Until a search for the release's topic (``r-ports`` -> ``ports``) finds it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = httpx.get(
+            f"{base}/api/search", params={"q": rid.removeprefix("r-"), "k": 5}, timeout=10
+        )
+        if rid in [hit["id"] for hit in response.json()["results"]]:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{rid} never became findable")
+
+
+def _reindex_from_outside(root: Path) -> None:
+    """`dalil reindex` in another process; the server's schedule may hold the lock (75) or
+    publish the change first (then this run finds nothing to do)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done = subprocess.run(
+            dalil_argv("reindex", "--no-progress"),
+            cwd=root,
+            env=dalil_env(root),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode == 0:
+            return
+        assert done.returncode == 75, done.stderr
+        time.sleep(0.2)
+    pytest.fail("dalil reindex kept finding the index locked")
+
+
+def test_environment_hook_is_inert_without_the_variable() -> None:
+    assert "DALIL_TEST_PAUSE_AT" not in os.environ
