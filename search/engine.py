@@ -1,0 +1,278 @@
+"""The searcher: keyword + semantic retrieval, fusion, releases with highlighted snippets.
+
+    searcher = Searcher.open(settings)
+    response = searcher.search(Query(text="Bahrain NATO", k=10))
+    searcher.similar(release_id, k=10)
+    searcher.close()
+
+Ranking (see :mod:`search.fusion` for why): keyword BM25F z-scores, each encoder's cosine
+z-scores calibrated per language group, averaged over encoders, and fused with the
+language-aware adaptive weighting (or a fixed ``alpha`` when the query gives one). Lists are
+deepened until no unseen paragraph can beat the last release shown, so pages are exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from indexer.docstore import StoredRelease
+from indexer.embedding import Encoder, load_encoders
+from indexer.index import Index
+from indexer.models import Filters, StoredParagraph
+from search.fusion import STATS_DEPTH
+from search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
+from search.highlight import Highlighter
+from search.models import Hit, Mode, Query, SearchResponse, Snippet
+from search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
+from search.retrievers import POOLED, DenseRetrieved, Retrieved, Retrievers
+from search.validation import MAX_K, check_int, validate_query
+
+if TYPE_CHECKING:
+    from indexer.settings import Settings
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A query's releases (best first, at least ``need`` when that many match), the scorer
+    that ranked them and the paragraphs fetched on the way."""
+
+    releases: list[ReleaseGroup]
+    scorer: Scorer
+    vectors: Mapping[str, np.ndarray]
+    paragraphs: Mapping[int, StoredParagraph]
+    exhaustive: bool
+
+
+class Searcher:
+    """Searches one open index with its encoders. Thread-safe for searching."""
+
+    def __init__(
+        self,
+        index: Index,
+        encoders: Mapping[str, Encoder],
+        settings: Settings | None = None,
+        *,
+        owns_index: bool = False,
+    ) -> None:
+        missing = set(index.manifest.encoder_names) - set(encoders)
+        if missing:
+            raise ValueError(f"encoders {sorted(missing)} of the index were not given")
+        self.index = index
+        self.encoders = {name: encoders[name] for name in index.manifest.encoder_names}
+        self.settings = settings
+        self._owns_index = owns_index
+        self._retrievers = Retrievers(index, self.encoders)
+        self._highlighter = Highlighter()
+        self._totals: dict[Filters, tuple[object, int]] = {}
+
+    @classmethod
+    def open(cls, settings: Settings) -> Searcher:
+        """Open ``settings.index`` and load the encoders its manifest names (explicitly set
+        ``settings.encoders`` must match them: :class:`IndexMismatchError` otherwise)."""
+        explicit = "encoders" in settings.model_fields_set
+        index = Index.open(settings.index, settings.encoder_names if explicit else None)
+        try:
+            encoders = load_encoders(list(index.manifest.encoder_names), threads=settings.threads)
+        except BaseException:
+            index.close()
+            raise
+        return cls(index, encoders, settings, owns_index=True)
+
+    def close(self) -> None:
+        if self._owns_index:
+            self.index.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def retrievers(self) -> Retrievers:
+        """The keyword and semantic retrievers (for benchmarks and diagnostics)."""
+        return self._retrievers
+
+    def get_release(self, release_id: str) -> StoredRelease:
+        """The stored release, or :class:`~indexer.errors.ReleaseNotFoundError`."""
+        return self.index.docs.get_release(release_id)
+
+    # -- searching ----------------------------------------------------------------------
+
+    def search(self, query: Query) -> SearchResponse:
+        """One page of releases for ``query`` (validated: :class:`InvalidQueryError`)."""
+        validate_query(query)
+        start = time.perf_counter()
+        vectors = {}
+        if query.mode != "keyword":
+            vectors = self._retrievers.query_vectors(query.text)
+        ranked = self.rank(
+            query.text, vectors, query.mode, query.alpha, query.filters, query.offset + query.k
+        )
+        keys = self._highlighter.query_keys(query.text)
+        hits = self._hits(ranked, query.offset, query.k, keys)
+        total = self._total(query.mode, query.filters, ranked)
+        took = (time.perf_counter() - start) * 1000.0
+        return SearchResponse(query, tuple(hits), total, took)
+
+    def similar(self, release_id: str, k: int = 10) -> SearchResponse:
+        """More like this: releases closest to the mean of this release's paragraph vectors
+        (per encoder, fused as in semantic mode), the release itself excluded."""
+        check_int("k", k, 1, MAX_K)
+        start = time.perf_counter()
+        release = self.get_release(release_id)
+        own = np.asarray([p.id for p in release.paragraphs], dtype=np.int64)
+        vectors = {}
+        if own.size:
+            for name in self.encoders:
+                mean = self.index.vectors[name].reconstruct(own).mean(axis=0)
+                norm = float(np.linalg.norm(mean))
+                vectors[name] = (mean / norm if norm > 0 else mean).astype(np.float32)
+        query = Query(text=release.title or release.id, mode="semantic", k=k)
+        if not vectors:
+            return SearchResponse(query, (), 0, (time.perf_counter() - start) * 1000.0)
+        ranked = self.rank(None, vectors, "semantic", None, Filters(), k, exclude=own)
+        hits = self._hits(ranked, 0, k, frozenset())
+        total = max(0, self.index.docs.counts()[0] - 1)
+        return SearchResponse(query, tuple(hits), total, (time.perf_counter() - start) * 1000.0)
+
+    def rank(
+        self,
+        text: str | None,
+        vectors: Mapping[str, np.ndarray],
+        mode: Mode,
+        alpha: float | None,
+        filters: Filters,
+        need: int,
+        *,
+        exclude: np.ndarray | None = None,
+    ) -> Ranked:
+        """Releases ranked for a query, deepening the lists until the first ``need`` are
+        exact (no paragraph left unseen could enter them)."""
+        retr = self._retrievers
+        known: dict[int, StoredParagraph] = {}
+        size = max(1, self.index.manifest.paragraphs)
+        limit = max(STATS_DEPTH, 2 * need)
+        while True:
+            keyword: Retrieved | None = None
+            if mode != "semantic" and text:
+                keyword = retr.keyword(text, limit if mode == "keyword" else STATS_DEPTH, filters)
+            dense: dict[str, DenseRetrieved] = {}
+            if mode != "keyword":
+                for name, vector in vectors.items():
+                    dense[name] = retr.dense(name, vector, limit, filters, known, exclude)
+            ids = {d for d, _ in keyword.ranking} if keyword else set()
+            for d in dense.values():
+                for ranking in d.groups.values():
+                    ids.update(p for p, _ in ranking)
+            retr.paragraphs(ids, known)
+            ids = {i for i in ids if i in known}
+            group_of = {i: retr.group_key(known[i].language) for i in ids}
+            raw = self._raw_scores(dense, vectors, ids)
+            scorer = build_scorer(mode, alpha, keyword, dense, raw, group_of)
+            fused = [(i, scorer.score(i, _raw_of(raw, i), group_of[i])) for i in ids]
+            releases = group_by_release(fused, {i: known[i].release_id for i in ids})
+            bound = unseen_bound(scorer, keyword, dense)
+            done = bound == NEG_INF
+            if done or (len(releases) >= need and releases[need - 1].score > bound):
+                return Ranked(releases, scorer, vectors, known, done)
+            if limit >= size:
+                return Ranked(releases, scorer, vectors, known, True)
+            limit *= 2
+
+    def _raw_scores(
+        self,
+        dense: Mapping[str, DenseRetrieved],
+        vectors: Mapping[str, np.ndarray],
+        ids: set[int],
+    ) -> dict[str, dict[int, float]]:
+        """Every encoder's exact raw score for every candidate (list scores, plus the
+        candidates it did not return, rescored from their stored vectors)."""
+        raw: dict[str, dict[int, float]] = {}
+        for name, d in dense.items():
+            scores = {p: s for ranking in d.groups.values() for p, s in ranking}
+            missing = [i for i in ids if i not in scores]
+            scores.update(self._retrievers.rescore(name, vectors[name], missing))
+            raw[name] = scores
+        return raw
+
+    # -- results ------------------------------------------------------------------------
+
+    def _hits(self, ranked: Ranked, offset: int, k: int, keys: frozenset[str]) -> list[Hit]:
+        hits = []
+        for group in ranked.releases[offset : offset + k]:
+            release = self.get_release(group.release_id)
+            scored = self._paragraph_scores(ranked, release, group)
+            snippets = tuple(
+                Snippet(p.id, p.position, p.text, self._highlighter.highlight(p.text, keys))
+                for p, _ in scored[:MAX_SNIPPETS]
+            )
+            hits.append(
+                Hit(
+                    release_id=release.id,
+                    title=release.title,
+                    score=group.score,
+                    snippets=snippets,
+                    date=release.date,
+                    source=release.source,
+                    language=release.language,
+                    category=release.category,
+                    url=release.url,
+                )
+            )
+        return hits
+
+    def _paragraph_scores(
+        self, ranked: Ranked, release: StoredRelease, group: ReleaseGroup
+    ) -> list[tuple[StoredParagraph, float]]:
+        """The release's paragraphs with exact fused scores, best first (keyword mode: only
+        the paragraphs that matched, by BM25)."""
+        by_id = {p.id: p for p in release.paragraphs}
+        if ranked.scorer.mode == "keyword":
+            pairs = [(by_id[p], s) for p, s in group.paragraphs if p in by_id]
+            return pairs
+        ids = list(by_id)
+        raw = {
+            name: self._retrievers.rescore(name, vector, ids)
+            for name, vector in ranked.vectors.items()
+        }
+        retr = self._retrievers
+        pairs = [
+            (p, ranked.scorer.score(p.id, _raw_of(raw, p.id), retr.group_key(p.language)))
+            for p in release.paragraphs
+        ]
+        pairs.sort(key=lambda x: (-x[1], x[0].position))
+        return pairs
+
+    def _total(self, mode: Mode, filters: Filters, ranked: Ranked) -> int:
+        """Matching releases: for keyword mode those with a keyword match (a lower bound when
+        the keyword list was not exhausted); otherwise every release passing the filters."""
+        if mode == "keyword":
+            return len(ranked.releases)
+        if filters.is_empty():
+            return self.index.docs.counts()[0]
+        version = self.index.manifest
+        cached = self._totals.get(filters)
+        if cached is not None and cached[0] is version:
+            return cached[1]
+        ids = self._retrievers.allowed_ids(filters)
+        count = 0
+        if ids is not None and ids.size:
+            paragraphs = self.index.docs.paragraphs(ids.tolist())
+            count = len({p.release_id for p in paragraphs.values()})
+        if len(self._totals) > 32:
+            self._totals.clear()
+        self._totals[filters] = (version, count)
+        return count
+
+
+def _raw_of(raw: Mapping[str, Mapping[int, float]], pid: int) -> dict[str, float]:
+    return {name: scores[pid] for name, scores in raw.items() if pid in scores}
+
+
+__all__ = ["POOLED", "Ranked", "Searcher"]

@@ -1,0 +1,216 @@
+"""Paragraph retrieval: keyword (Whoosh BM25F) and semantic (one FAISS store per encoder).
+
+Filters are applied inside both retrievers (a Whoosh filter query; FAISS ``allowed_ids`` from
+SQLite), so a list of ``limit`` comes back whenever ``limit`` matching paragraphs exist.
+
+The semantic side is retrieved per *language group* (see :func:`group_key`): a global search,
+then a search restricted to each language that the global list under-represents, so every
+language's own top paragraphs are there to calibrate it (:mod:`search.fusion`). Without this,
+an encoder's same-language bias would keep e.g. English paragraphs out of the candidates of
+an Arabic query altogether.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.embedding import Encoder
+from indexer.index import Index
+from indexer.models import Filters, StoredParagraph
+from search.fusion import STATS_DEPTH
+
+MIN_GROUP_RELEASES = 20  # languages with fewer releases share the pooled group
+POOLED = "*"
+_CACHE_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A best-first ``(paragraph id, score)`` list. ``exhausted``: it holds every paragraph
+    the retriever could return (fewer than asked for)."""
+
+    ranking: list[tuple[int, float]]
+    exhausted: bool
+
+
+@dataclass(frozen=True)
+class DenseRetrieved:
+    """One encoder's lists for one query: per language group, the group's best paragraphs
+    (best first), and the raw score below which unseen paragraphs of the group lie
+    (``-inf`` when the group's list is exhaustive); ``last`` is that score for groups
+    without a list of their own (the global list's last score)."""
+
+    groups: dict[str, list[tuple[int, float]]]
+    floors: dict[str, float]
+    last: float
+
+
+class Retrievers:
+    """Keyword and semantic retrieval over one open :class:`~indexer.index.Index`. Caches
+    (filtered id sets, language counts) are keyed by the index manifest, so they refresh
+    after every committed write."""
+
+    def __init__(
+        self,
+        index: Index,
+        encoders: Mapping[str, Encoder],
+        *,
+        min_group_releases: int = MIN_GROUP_RELEASES,
+    ) -> None:
+        self.index = index
+        self.encoders = dict(encoders)
+        self.min_group_releases = min_group_releases
+        self._lock = threading.Lock()
+        # filters -> (manifest it was computed for, ids); valid while that manifest object
+        # is the index's current one (every committed write replaces it)
+        self._ids_cache: dict[Filters, tuple[object, np.ndarray]] = {}
+        self._lang_cache: tuple[object, dict[str, int]] | None = None
+
+    # -- shared helpers -------------------------------------------------------------------
+
+    def _version(self) -> object:
+        return self.index.manifest
+
+    def allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
+        """Sorted ids of the paragraphs passing ``filters``; None when there are none to
+        apply (every paragraph is allowed)."""
+        if filters is None or filters.is_empty():
+            return None
+        version = self._version()
+        with self._lock:
+            cached = self._ids_cache.get(filters)
+        if cached is not None and cached[0] is version:
+            return cached[1]
+        ids = self.index.docs.paragraph_ids(filters)
+        with self._lock:
+            if len(self._ids_cache) >= _CACHE_SIZE:
+                self._ids_cache.clear()
+            self._ids_cache[filters] = (version, ids)
+        return ids
+
+    def language_counts(self) -> dict[str, int]:
+        """Releases per (lower-cased) language in the whole index."""
+        version = self._version()
+        with self._lock:
+            if self._lang_cache is not None and self._lang_cache[0] is version:
+                return self._lang_cache[1]
+        counts: dict[str, int] = {}
+        for language, n in self.index.docs.facets().languages:
+            key = language.strip().lower()
+            counts[key] = counts.get(key, 0) + n
+        with self._lock:
+            self._lang_cache = (version, counts)
+        return counts
+
+    def group_key(self, language: str | None) -> str:
+        """A paragraph's language group: its language when the index holds at least
+        ``min_group_releases`` releases in it, else the pooled group."""
+        if not language:
+            return POOLED
+        key = language.strip().lower()
+        return key if self.language_counts().get(key, 0) >= self.min_group_releases else POOLED
+
+    def paragraphs(
+        self, ids: Iterable[int], known: dict[int, StoredParagraph]
+    ) -> dict[int, StoredParagraph]:
+        """Fetch the paragraphs of ``ids`` not in ``known`` into it; returns ``known``."""
+        missing = [int(i) for i in ids if int(i) not in known]
+        if missing:
+            known.update(self.index.docs.paragraphs(missing))
+        return known
+
+    # -- keyword ----------------------------------------------------------------------------
+
+    def keyword(self, text: str, limit: int, filters: Filters | None) -> Retrieved:
+        ranking = self.index.keywords.search(text, limit, filters)
+        return Retrieved(ranking, len(ranking) < limit)
+
+    def query_terms(self, text: str) -> list[str]:
+        return list(self.index.keywords.query_terms(text))
+
+    # -- semantic ---------------------------------------------------------------------------
+
+    def query_vectors(self, text: str) -> dict[str, np.ndarray]:
+        """One L2-normalised query vector per encoder."""
+        return {
+            name: np.asarray(enc.encode_queries([text]), dtype=np.float32)[0]
+            for name, enc in self.encoders.items()
+        }
+
+    def dense(
+        self,
+        name: str,
+        vector: np.ndarray,
+        limit: int,
+        filters: Filters | None,
+        known: dict[int, StoredParagraph],
+        exclude: np.ndarray | None = None,
+    ) -> DenseRetrieved:
+        """The encoder's best ``limit`` paragraphs overall, plus, for each language group with
+        fewer than ``min(limit, STATS_DEPTH)`` of them, that group's own best ``limit``.
+        ``exclude``: paragraph ids never to return (a release's own, for more-like-this)."""
+        store = self.index.vectors[name]
+        allowed = self.allowed_ids(filters)
+        if exclude is not None and exclude.size:
+            base = allowed if allowed is not None else store.ids()
+            allowed = np.setdiff1d(base, exclude)
+        ranking = store.search(vector, limit, allowed)
+        exhausted = len(ranking) < limit
+        self.paragraphs((d for d, _ in ranking), known)
+        groups: dict[str, list[tuple[int, float]]] = {}
+        for doc, score in ranking:
+            if doc in known:
+                groups.setdefault(self.group_key(known[doc].language), []).append((doc, score))
+        last = ranking[-1][1] if ranking else float("-inf")
+        floors = dict.fromkeys(groups, float("-inf") if exhausted else last)
+        if exhausted:
+            return DenseRetrieved(groups, floors, float("-inf"))
+        want = min(limit, STATS_DEPTH)
+        for language in self.language_counts():
+            group = self.group_key(language)
+            if group == POOLED or len(groups.get(group, ())) >= want:
+                continue
+            if (
+                filters is not None
+                and filters.language
+                and group != self.group_key(filters.language)
+            ):
+                continue
+            own = self._group_ids(filters, language, exclude)
+            if own.size == 0:
+                continue
+            extra = store.search(vector, limit, own)
+            self.paragraphs((d for d, _ in extra), known)
+            groups[group] = [(d, s) for d, s in extra if d in known]
+            floors[group] = float("-inf") if len(extra) < limit else extra[-1][1]
+        return DenseRetrieved(groups, floors, last)
+
+    def _group_ids(
+        self, filters: Filters | None, language: str, exclude: np.ndarray | None
+    ) -> np.ndarray:
+        base = filters or Filters()
+        narrowed = Filters(
+            date_from=base.date_from,
+            date_to=base.date_to,
+            source=base.source,
+            language=language,
+            category=base.category,
+        )
+        ids = self.allowed_ids(narrowed)
+        own = ids if ids is not None else np.zeros(0, dtype=np.int64)
+        if exclude is not None and exclude.size:
+            own = np.setdiff1d(own, exclude)
+        return own
+
+    def rescore(self, name: str, vector: np.ndarray, ids: Iterable[int]) -> dict[int, float]:
+        """Exact scores of ``ids`` against ``vector`` (vectors reconstructed from FAISS)."""
+        wanted = np.asarray(sorted({int(i) for i in ids}), dtype=np.int64)
+        if wanted.size == 0:
+            return {}
+        vectors = self.index.vectors[name].reconstruct(wanted)
+        scores = vectors @ np.asarray(vector, dtype=np.float32)
+        return {int(d): float(s) for d, s in zip(wanted, scores, strict=True)}

@@ -1,0 +1,153 @@
+"""search.evaluation / search.benchmark: metrics, set building, an end-to-end run on a tiny
+synthetic XQuAD with the hash-test encoder, and the embedding cache."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.embedding import load_encoders
+from indexer.settings import load_settings
+from search.benchmark import CachingEncoder, EmbeddingCache, format_summary, run_benchmark
+from search.evaluation import (
+    EvalQuery,
+    build_sets,
+    limited,
+    mean_metrics,
+    mrr_at,
+    ndcg_at,
+    query_metrics,
+    recall_at,
+)
+
+
+def test_metrics():
+    ranked = ["a", "b", "c"]
+    assert ndcg_at(ranked, "a") == 1.0
+    assert ndcg_at(ranked, "b") == pytest.approx(1 / np.log2(3))
+    assert ndcg_at(ranked, "z") == 0.0
+    assert ndcg_at(ranked, "c", k=2) == 0.0
+    assert mrr_at(ranked, "c") == pytest.approx(1 / 3)
+    assert recall_at(ranked, "b", 1) == 0.0 and recall_at(ranked, "b", 10) == 1.0
+    assert query_metrics([], "a") == {"ndcg@10": 0, "mrr@10": 0, "r@1": 0, "r@10": 0}
+    assert mean_metrics([query_metrics(["a"], "a"), query_metrics(["b"], "a")])["r@1"] == 0.5
+    assert mean_metrics([])["ndcg@10"] == 0.0
+
+
+def test_limited_is_deterministic_and_spread():
+    qs = [EvalQuery(str(i), "q", "r") for i in range(10)]
+    assert [q.id for q in limited(qs, 5)] == ["0", "2", "4", "6", "8"]
+    assert limited(qs, None) == qs and limited(qs, 50) == qs
+
+
+TOPICS = [
+    ("The harbour handles container ships and cranes.", "الميناء يستقبل سفن الحاويات والرافعات."),
+    ("The railway links the capital with the coast.", "السكة الحديدية تربط العاصمة بالساحل."),
+    ("The hospital treats patients with heart disease.", "المستشفى يعالج مرضى القلب."),
+    ("The museum shows ancient coins and pottery.", "المتحف يعرض العملات القديمة والفخار."),
+]
+
+
+def write_fake_data(root: Path) -> tuple[Path, Path]:
+    xquad = root / "xquad"
+    xquad.mkdir()
+    for lang, col in (("en", 0), ("ar", 1)):
+        data = {"data": []}
+        for a, pair in enumerate(TOPICS):
+            question = pair[col].split()[1] + "?"
+            data["data"].append(
+                {
+                    "title": f"t{a}",
+                    "paragraphs": [
+                        {"context": pair[col], "qas": [{"id": f"q{a}", "question": question}]}
+                    ],
+                }
+            )
+        (xquad / f"xquad.{lang}.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    news = root / "news.jsonl.gz"
+    with gzip.open(news, "wt", encoding="utf-8") as handle:
+        for i in range(6):
+            handle.write(
+                json.dumps(
+                    {
+                        "id": f"n{i}",
+                        "title": f"خبر {i}",
+                        "date": "2018-02-18T21:35:43+04:00",
+                        "source": "wire",
+                        "category": "c",
+                        "url": f"http://x/{i}",
+                        "language": "ar",
+                        "text": f"سطر أول في الخبر {i}\nسطر ثان عن السوق {i}",
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    return xquad, news
+
+
+def test_build_sets(tmp_path: Path):
+    xquad, news = write_fake_data(tmp_path)
+    archives, sets = build_sets(xquad, None)
+    assert [s.name for s in sets] == ["ar>ar", "en>ar", "en>en"]
+    assert {r.id for r in archives["xquad-ar"]} == {f"xquad-ar-{a}-0" for a in range(4)}
+    en_ar = next(s for s in sets if s.name == "en>ar")
+    assert en_ar.queries[0].relevant == "xquad-ar-0-0" and en_ar.queries[0].text.endswith("?")
+    archives, sets = build_sets(xquad, news, news_paragraphs=5)
+    assert len([r for r in archives["xquad-ar+news"] if r.id.startswith("ant-")]) == 3
+    mixed = {r.id for r in archives["mixed"]}
+    # even articles in Arabic, odd in English, never both
+    assert {"xquad-ar-0-0", "xquad-en-1-0", "xquad-ar-2-0", "xquad-en-3-0"} <= mixed
+    assert "xquad-en-0-0" not in mixed and "xquad-ar-1-0" not in mixed
+    by_name = {s.name: s for s in sets}
+    assert [q.relevant for q in by_name["mix:ar>en"].queries] == ["xquad-en-1-0", "xquad-en-3-0"]
+    assert [q.relevant for q in by_name["mix:en>ar"].queries] == ["xquad-ar-0-0", "xquad-ar-2-0"]
+    news_release = archives["mixed"][-1]
+    assert news_release.date == "2018-02-18" and news_release.language == "ar"
+
+
+def test_run_benchmark_end_to_end_and_cache(tmp_path: Path):
+    xquad, news = write_fake_data(tmp_path)
+    archives, sets = build_sets(xquad, news, news_paragraphs=6)
+    settings = load_settings(index=tmp_path / "unused", encoders="hash-test", threads=1)
+    encoders = load_encoders(["hash-test"], threads=1)
+    out = io.StringIO()
+    cache = tmp_path / "cache.sqlite"
+    results = run_benchmark(archives, sets, encoders, settings, cache_path=cache, out=out)
+    assert [r.name for r in results] == [s.name for s in sets]
+    by_name = {r.name: r for r in results}
+    # the keyword side finds monolingual answers in this toy set
+    assert by_name["en>en"].metrics["keyword"]["r@1"] == 1.0
+    assert by_name["en>en"].metrics["hybrid"]["ndcg@10"] == 1.0
+    text = out.getvalue()
+    assert "nDCG@10 summary" in text and "mix:ar>en" in text and "rrf60" in text
+    assert format_summary(results).count("\n") == len(results) + 2
+    assert cache.exists()
+
+
+def test_caching_encoder_returns_the_inner_vectors(tmp_path: Path):
+    (inner,) = load_encoders(["hash-test"], threads=1).values()
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    enc = CachingEncoder(inner, cache)
+    texts = ["one text", "نص آخر", "one text"]
+    first = enc.encode_passages(texts)
+    np.testing.assert_array_equal(first, inner.encode_passages(texts))
+    again = CachingEncoder(_Exploding(inner), cache).encode_passages(texts)  # all cached
+    np.testing.assert_array_equal(again, first)
+    np.testing.assert_array_equal(enc.encode_queries(["q"]), inner.encode_queries(["q"]))
+    cache.close()
+
+
+class _Exploding:
+    def __init__(self, inner):
+        self.name, self.dim = inner.name, inner.dim
+
+    def encode_passages(self, texts):
+        raise AssertionError("should have been cached")
+
+    encode_queries = encode_passages
