@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.durable import atomic_write_text
 from indexer.errors import IndexCorruptError
-from indexer.manifest import atomic_write_text
 
 CHECKSUMS_NAME = "checksums.json"
 DOCS_NAME = "docs.sqlite"
@@ -166,24 +165,3 @@ def check_checksums(directory: Path) -> list[str]:
     except IndexCorruptError as exc:
         problems.append(str(exc))
     return problems
-
-
-def fsync_tree(directory: Path) -> None:
-    """fsync every file and directory under ``directory`` (before publishing it)."""
-    for path in sorted(directory.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        fsync_path(path)
-    fsync_path(directory)
-
-
-def fsync_path(path: Path) -> None:
-    """fsync one file or directory (errors ignored: not every file system supports it)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -25,8 +25,9 @@ import re
 import shutil
 from pathlib import Path
 
+from indexer.durable import atomic_write_text
 from indexer.errors import IndexCorruptError, IndexNotFoundError
-from indexer.manifest import MANIFEST_NAME, atomic_write_text
+from indexer.manifest import MANIFEST_NAME
 
 CURRENT_NAME = "CURRENT"
 GEN_PREFIX = "gen-"

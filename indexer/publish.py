@@ -22,7 +22,8 @@ from typing import Generic, TypeVar
 from filelock import FileLock
 
 from indexer import generations as gens
-from indexer.checksums import fsync_path, fsync_tree, write_checksums
+from indexer.checksums import write_checksums
+from indexer.durable import fsync_path, fsync_tree
 from indexer.errors import IndexCorruptError
 from indexer.index import DOCS_NAME, FAISS_DIR, LOCK_NAME, PART_NAMES, WHOOSH_DIR, locked
 from indexer.manifest import MANIFEST_NAME

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from indexer.manifest import atomic_write_text
+from indexer.durable import atomic_write_text
 
 RUNS_NAME = "runs.jsonl"
 MAX_BYTES = 1_000_000  # beyond this the file is cut to its last KEEP_LINES lines

@@ -28,14 +28,13 @@ need the caller's exclusive lock.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 
+from indexer.durable import atomic_write
 from indexer.errors import DalilError, IndexCorruptError, IndexNotFoundError
 
 # Allowed sets up to this size are scored with numpy; for approximate (non-Flat) indexes
@@ -278,19 +277,7 @@ class VectorStore:
 
     def save(self, path: str | Path) -> None:
         """Write atomically: a temp file in the same directory, fsync, then rename."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.close(fd)
-            faiss.write_index(self._index, tmp)
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        atomic_write(Path(path), lambda tmp: faiss.write_index(self._index, tmp))
 
     @classmethod
     def load(cls, path: str | Path, *, threads: int | None = None) -> VectorStore:
@@ -426,14 +413,3 @@ def _exact(
         top = top[np.argsort(-row[top], kind="stable")]
         results.append([(int(ids[j]), float(row[j])) for j in top])
     return results
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
