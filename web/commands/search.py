@@ -62,7 +62,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     from search.engine import Searcher
-
     from search.models import Query
 
     query = Query(
