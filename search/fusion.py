@@ -203,14 +203,35 @@ def keyword_z(ranking: Ranking, depth: int = STATS_DEPTH) -> tuple[dict[int, flo
     return out, floor
 
 
+def group_calibrations(
+    groups: Mapping[str, Ranking], depth: int = STATS_DEPTH
+) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
+    """Each group's (mean, std) and the pooled one (all groups' lists merged).
+
+    A group with fewer than ``depth`` ranked items (a language with few paragraphs in the
+    archive, or after a filter) has too few scores to calibrate on its own: its statistics
+    are shrunk toward the pooled ones in proportion ``n / depth``. Otherwise the best of a
+    handful of unrelated paragraphs in a rare language would get a high z-score for every
+    query just for being the best of its language."""
+    pooled = calibration(sorted((p for r in groups.values() for p in r), key=lambda p: -p[1]))
+    out = {}
+    for g, ranking in groups.items():
+        if not ranking:
+            continue
+        mean, std = calibration(ranking, depth)
+        w = min(len(ranking), depth) / depth
+        out[g] = (w * mean + (1 - w) * pooled[0], w * std + (1 - w) * pooled[1])
+    return out, pooled
+
+
 def dense_z(
     groups: Mapping[str, Ranking], scores: Mapping[int, float], group_of: Mapping[int, str]
 ) -> dict[int, float]:
     """One encoder's z-scores for every id in ``scores`` (raw cosine), each calibrated on
-    the top of its own group's ranking in ``groups`` (group = language). An id whose group
-    has no ranking is calibrated on all groups' lists pooled."""
-    calib = {g: calibration(r) for g, r in groups.items() if r}
-    pooled = calibration(sorted((p for r in groups.values() for p in r), key=lambda p: -p[1]))
+    the top of its own group's ranking in ``groups`` (group = language; see
+    :func:`group_calibrations`). An id whose group has no ranking is calibrated on all
+    groups' lists pooled."""
+    calib, pooled = group_calibrations(groups)
     out = {}
     for doc, score in scores.items():
         mean, std = calib.get(group_of.get(doc, ""), pooled)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from search.fusion import (
     KEYWORD_WEIGHT,
     LANGUAGE_TAU,
-    calibration,
+    group_calibrations,
     keyword_offsets,
     keyword_z,
     language_preference,
@@ -80,13 +80,9 @@ def build_scorer(
     if mode == "keyword":
         bm25 = dict(keyword.ranking) if keyword else {}
         return Scorer(mode, None, bm25, 0.0, {}, {}, {})
-    calib = {
-        name: {g: calibration(r) for g, r in d.groups.items() if r} for name, d in dense.items()
-    }
-    pooled = {
-        name: calibration(sorted((p for r in d.groups.values() for p in r), key=lambda p: -p[1]))
-        for name, d in dense.items()
-    }
+    calibrated = {name: group_calibrations(d.groups) for name, d in dense.items()}
+    calib = {name: c for name, (c, _) in calibrated.items()}
+    pooled = {name: p for name, (_, p) in calibrated.items()}
     kw: dict[int, float] = {}
     floor = 0.0
     if mode == "hybrid" and keyword is not None:

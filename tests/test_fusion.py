@@ -7,10 +7,12 @@ import math
 import pytest
 
 from search.fusion import (
+    STATS_DEPTH,
     adaptive_hybrid,
     calibration,
     dense_z,
     fixed_hybrid,
+    group_calibrations,
     keyword_offsets,
     keyword_z,
     language_preference,
@@ -143,15 +145,31 @@ def test_keyword_z_single_hit_and_empty():
 
 
 def test_dense_z_per_group_removes_a_language_offset():
-    groups = {
-        "ar": [(1, 0.90), (2, 0.80), (3, 0.70)],
-        "en": [(11, 0.60), (12, 0.50), (13, 0.40)],
-    }
+    # Two full groups (STATS_DEPTH items each): Arabic scores sit 0.3 above English ones.
+    ar = [(i, 0.9 - i * 0.001) for i in range(STATS_DEPTH)]
+    en = [(1000 + i, 0.6 - i * 0.001) for i in range(STATS_DEPTH)]
+    groups = {"ar": ar, "en": en}
     scores = {d: s for r in groups.values() for d, s in r}
-    group_of = {1: "ar", 2: "ar", 3: "ar", 11: "en", 12: "en", 13: "en"}
+    group_of = {d: g for g, r in groups.items() for d, _ in r}
     z = dense_z(groups, scores, group_of)
-    assert z[1] == pytest.approx(z[11])
-    assert z[3] == pytest.approx(z[13])
+    assert z[0] == pytest.approx(z[1000])
+    assert z[STATS_DEPTH - 1] == pytest.approx(z[1000 + STATS_DEPTH - 1])
+
+
+def test_a_small_language_group_is_not_lifted_for_being_the_best_of_its_language():
+    # 100 Arabic paragraphs, 3 unrelated English ones with low scores: the best English one
+    # must not outrank the best Arabic one just because it tops its own tiny group.
+    ar = [(i, 0.9 - i * 0.003) for i in range(STATS_DEPTH)]
+    en = [(1000, 0.30), (1001, 0.29), (1002, 0.28)]
+    groups = {"ar": ar, "en": en}
+    scores = {d: s for r in groups.values() for d, s in r}
+    group_of = {d: g for g, r in groups.items() for d, _ in r}
+    z = dense_z(groups, scores, group_of)
+    assert z[1000] < z[0]
+    assert z[1000] < z[STATS_DEPTH // 2]
+    calib, pooled = group_calibrations(groups)
+    assert calib["ar"] == pytest.approx(calibration(ar))  # a full group keeps its own
+    assert abs(calib["en"][0] - pooled[0]) < abs(calib["en"][0] - calibration(en)[0])
 
 
 def test_mean_scores():
