@@ -27,6 +27,17 @@ def add_command(subparsers: Any, name: str, **kwargs: Any) -> argparse.ArgumentP
     return parser
 
 
+def add_indexing_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the commands that encode: ``--batch-size``, ``--threads``,
+    ``--no-progress`` and ``-v``."""
+    parser.add_argument("--batch-size", type=int, metavar="N", help="paragraphs per batch")
+    parser.add_argument("--threads", type=int, metavar="N", help="threads per encoder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also print the seconds spent per stage"
+    )
+
+
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """``--index PATH`` (env ``DALIL_INDEX``, default ./index); no-op if already there."""
     with suppress(argparse.ArgumentError):  # the command added its own --index

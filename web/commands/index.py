@@ -13,7 +13,7 @@ from typing import Any
 
 from indexer.report import IndexReport
 from indexer.settings import Settings
-from web.commands import add_command
+from web.commands import add_command, add_indexing_options
 
 
 def register(subparsers: Any) -> None:
@@ -40,12 +40,7 @@ def register(subparsers: Any) -> None:
         help="build a fresh index from SOURCE... (e.g. with other --encoders) and swap it in "
         "when done; releases not in SOURCE... are dropped",
     )
-    parser.add_argument("--batch-size", type=int, metavar="N", help="paragraphs per batch")
-    parser.add_argument("--threads", type=int, metavar="N", help="threads per encoder")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="also print the seconds spent per stage"
-    )
+    add_indexing_options(parser)
     parser.set_defaults(func=run)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from indexer.errors import IndexLockedError
 from indexer.settings import Settings
-from web.commands import add_command
+from web.commands import add_command, add_indexing_options
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron and systemd treat it as "try again later"
 
@@ -35,12 +35,7 @@ def register(subparsers: Any) -> None:
             "the index's writer lock."
         ),
     )
-    parser.add_argument("--threads", type=int, metavar="N", help="threads per encoder")
-    parser.add_argument("--batch-size", type=int, metavar="N", help="paragraphs per batch")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="also print the seconds spent per stage"
-    )
+    add_indexing_options(parser)
     parser.set_defaults(func=run)
 
 
