@@ -26,11 +26,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from paths import DEFAULT_DATA, NEWS, REPO
+
 from indexer.embedding import Encoder, encode_passages, load_encoder
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = Path(os.environ.get("DALIL_SHARED_DATA", REPO.parent / "shared" / "data"))
-NEWS = Path("news") / "ant-v2.1-arabic-news.jsonl.gz"
 MIN_CHARS, MAX_CHARS = 60, 1200
 
 

@@ -39,7 +39,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from paths import DALIL, DEFAULT_DATA, NEWS, REPO, RESULTS
+
 sys.path.insert(0, str(REPO))
 
 from indexer import chunking, readers  # noqa: E402
@@ -47,11 +48,6 @@ from indexer.embedding import encode_passages, load_encoder  # noqa: E402
 from indexer.models import ReadFailure  # noqa: E402
 from indexer.pipeline import embedding_text  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
-
-DEFAULT_DATA = Path(os.environ.get("DALIL_SHARED_DATA", REPO.parent / "shared" / "data"))
-NEWS = Path("news") / "ant-v2.1-arabic-news.jsonl.gz"
-RESULTS = REPO / "bench" / "results"
-DALIL = REPO / ".venv" / "bin" / "dalil"
 
 
 def make_slice(news: Path, paragraphs: int, out: Path) -> tuple[int, list[str]]:

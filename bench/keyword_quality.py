@@ -18,7 +18,6 @@ import argparse
 import gzip
 import json
 import math
-import os
 import sys
 import tempfile
 import time
@@ -26,14 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from paths import DEFAULT_DATA
 from whoosh.analysis import Analyzer, StandardAnalyzer
 
 from indexer.analysis import NormalizeFilter, WordTokenizer, whoosh_analyzer
 from indexer.keyword_store import KeywordStore
 from indexer.models import StoredParagraph
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = Path(os.environ.get("DALIL_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 VARIANTS: dict[str, Callable[[], Analyzer]] = {
     "(a) whoosh StandardAnalyzer": StandardAnalyzer,

@@ -40,14 +40,10 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from paths import DALIL, DEFAULT_DATA, NEWS, REPO, RESULTS
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DEFAULT_DATA = Path(os.environ.get("DALIL_SHARED_DATA", REPO.parent / "shared" / "data"))
-NEWS = Path("news") / "ant-v2.1-arabic-news.jsonl.gz"
-RESULTS = REPO / "bench" / "results"
-DALIL = REPO / ".venv" / "bin" / "dalil"
 HELD_BACK = 120  # articles at the end of the file whose titles become queries
 
 ENGLISH = [

@@ -21,7 +21,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from paths import REPO, RESULTS
+
 sys.path.insert(0, str(REPO))
 
 from indexer.generations import resolve  # noqa: E402
@@ -31,7 +32,6 @@ from indexer.settings import Settings, SourceConfig, usable_cores  # noqa: E402
 from indexer.verify import verify_dir  # noqa: E402
 
 ANT = REPO.parent / "shared" / "data" / "news" / "ant-v2.1-arabic-news.jsonl.gz"
-RESULTS = REPO / "bench" / "results"
 
 
 def load_records(path: Path, n: int) -> list[dict]:
