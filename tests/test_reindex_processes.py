@@ -23,7 +23,7 @@ from reindex_fixtures import (
     write_config,
     write_feed,
 )
-from web_fixtures import free_port
+from web_fixtures import free_port, wait_healthy
 
 from indexer import generations as gens
 from indexer.index import Index
@@ -152,7 +152,7 @@ def test_served_queries_never_fail_while_generations_are_published(root: Path) -
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(server, base, log)
+            wait_healthy(server, base, log, START_TIMEOUT)
             results: list[int] = []
             stop = threading.Event()
 
@@ -197,21 +197,6 @@ def test_served_queries_never_fail_while_generations_are_published(root: Path) -
                 server.kill()
                 server.wait()
     assert check_serves(root) >= "gen-000003"
-
-
-def _wait_healthy(server: subprocess.Popen[bytes], base: str, log) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"dalil serve exited with {server.returncode}:\n{log.read()}")
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).json()["index_loaded"]:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("dalil serve did not answer /api/health in time")
 
 
 def _wait_findable(base: str, rid: str, timeout: float = 30.0) -> None:

@@ -7,13 +7,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from web_fixtures import API_KEY, FOUNDING_ID, free_port
+from web_fixtures import API_KEY, FOUNDING_ID, free_port, wait_healthy
 
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
@@ -49,19 +48,7 @@ def served(m3_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"dalil serve exited with {process.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).json()["index_loaded"]:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("dalil serve did not answer /api/health in time")
-            time.sleep(0.2)
+        wait_healthy(process, base, log, START_TIMEOUT)
         yield base
     finally:
         if process.poll() is None:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -178,6 +181,23 @@ def write_client(hash_index: Path, tmp_path: Path) -> Iterator[TestClient]:
     copy = tmp_path / "index"
     shutil.copytree(hash_index, copy, ignore=shutil.ignore_patterns(".lock"))
     yield from _client(web_settings(copy, "hash-test"))
+
+
+def wait_healthy(server: subprocess.Popen[bytes], base: str, log: IO[str], timeout: float) -> None:
+    """Wait until a ``dalil serve`` subprocess answers /api/health with its index loaded;
+    fail the test with its log if it exits or does not answer within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"dalil serve exited with {server.returncode}:\n{log.read()}")
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).json()["index_loaded"]:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail("dalil serve did not answer /api/health in time")
 
 
 def free_port() -> int:
