@@ -124,12 +124,17 @@ def run_batch(searcher: SupportsSearch, lines: Iterable[str], defaults: Query, o
 def defaults_from_args(args: argparse.Namespace) -> Query:
     """The command line's options as the default query (its text is a placeholder)."""
     values: Mapping[str, Any] = vars(args)
+
+    def given(name: str, default: Any) -> Any:  # an explicit 0 stays 0 (and is validated)
+        value = values.get(name)
+        return default if value is None else value
+
     return Query(
         text="-",
-        mode=values.get("mode") or "hybrid",
+        mode=given("mode", "hybrid"),
         alpha=values.get("alpha"),
-        k=values.get("k") or 10,
-        offset=values.get("offset") or 0,
+        k=given("k", 10),
+        offset=given("offset", 0),
         filters=Filters(**{name: values.get(name) for name in FILTER_FIELDS}),
     )
 

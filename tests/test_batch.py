@@ -111,6 +111,12 @@ def test_defaults_from_args():
     )
 
 
+def test_defaults_from_args_keep_an_explicit_zero_k_for_validation():
+    args = argparse.Namespace(mode=None, k=0, offset=None, alpha=None)
+    query = defaults_from_args(args)
+    assert (query.k, query.mode, query.offset) == (0, "hybrid", 0)
+
+
 def test_run_cli_on_a_real_index(tmp_path: Path, capsys):
     path = tmp_path / "index"
     settings = load_settings(index=path, encoders="hash-test", threads=1)
