@@ -38,15 +38,17 @@ class WeightedTerm:
 
 
 def term_postings(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(document numbers, term frequencies) of a term in one leaf segment reader, deleted
-    documents included; empty arrays when the segment lacks the term."""
+    """(document numbers, term frequencies) of a term in one leaf segment reader, ascending;
+    empty arrays when the segment lacks the term. Deleted documents may be included (the
+    scorer masks them)."""
     if (field, text) not in leaf:
         return np.empty(0, np.int64), np.empty(0, np.float64)
-    matcher = leaf._terms.matcher(
-        field, leaf._text_to_bytes(field, text), leaf.schema[field].format
-    )
-    if isinstance(matcher, W3LeafMatcher) and not matcher._byteids:
-        return _w3_postings(matcher)
+    matcher = leaf.postings(field, text)
+    leaf_matcher = matcher
+    while not isinstance(leaf_matcher, W3LeafMatcher) and hasattr(leaf_matcher, "child"):
+        leaf_matcher = leaf_matcher.child  # e.g. the FilterMatcher that skips deletions
+    if isinstance(leaf_matcher, W3LeafMatcher) and _W3_BLOCKS:
+        return _w3_postings(leaf_matcher)
     ids, weights = [], []  # any other codec: the public, posting-at-a-time interface
     while matcher.is_active():
         ids.append(matcher.id())
@@ -55,7 +57,14 @@ def term_postings(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndar
     return np.asarray(ids, np.int64), np.asarray(weights, np.float64)
 
 
+# The block-level reading below uses W3LeafMatcher internals (whoosh-reloaded 2.7.x); when
+# they are not there, the public interface above is used (same results, Whoosh's speed).
+_W3_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_data", "_next_block", "_goto"))
+
+
 def _w3_postings(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    if m._byteids:  # ids of term vectors, not postings: never for a field's terms
+        raise ValueError("not a postings matcher")
     id_blocks: list[np.ndarray] = []
     weight_blocks: list[np.ndarray] = []
     while not m._atend:

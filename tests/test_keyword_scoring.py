@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
+from indexer import keyword_scoring
 from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of, term_postings
 from indexer.keyword_store import TITLE_BOOST, KeywordStore, filter_query
 from indexer.models import Filters, StoredParagraph
@@ -189,3 +190,13 @@ def test_ties_are_ordered_by_document_number(tmp_path: Path) -> None:
     assert [pid for pid, _ in hits] == [30, 10, 20]  # insertion (document) order
     assert len({s for _, s in hits}) == 1
     store.close()
+
+
+def test_public_posting_interface_gives_the_same_ranking(
+    store: KeywordStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = {q: store.search(q, 100) for q in QUERIES}
+    monkeypatch.setattr(keyword_scoring, "_W3_BLOCKS", False)
+    store._scorer = None
+    for query in QUERIES:
+        assert_same_ranking(store.search(query, 100), fast[query])
