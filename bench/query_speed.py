@@ -9,8 +9,8 @@
    queries. :func:`queries` prints nothing random: the same list every run.
 2. ``dalil serve --index DIR`` is started on 127.0.0.1 on a free port; the benchmark waits for
    /api/health. 10 warm-up queries per mode, then every query once per mode, one at a time
-   (sequential), then every query of the hybrid mode again with ``--concurrency`` client
-   threads at once (and each other mode when ``--concurrent-modes`` names it). Latency is
+   (sequential), then every query of each mode again with ``--concurrency`` client threads
+   at once (``--concurrent-modes``, default all three). Latency is
    the client's wall time of ``GET /api/search?q=..&mode=..&k=10``; any status other than
    200 or any exception is an error.
 3. Server memory: VmRSS and VmHWM (peak) of the server process after the runs.
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--modes", default="keyword,semantic,hybrid")
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--concurrent-modes", default="hybrid")
+    parser.add_argument("--concurrent-modes", default="keyword,semantic,hybrid")
     parser.add_argument("--threads", type=int, default=2, help="server encoder threads")
     parser.add_argument("--no-recall", action="store_true")
     parser.add_argument("--recall-only", action="store_true", help="no server, only recall")
