@@ -16,7 +16,7 @@ document number, so results are deterministic.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +182,26 @@ class Bm25fScorer:
 def _segment_id(leaf: Any) -> str:
     segment = leaf.segment()
     return segment.segment_id() if segment is not None else f"unsaved-{id(leaf)}"
+
+
+def docs_matching(
+    searcher: Searcher, field: str, accept: str | Callable[[str], bool]
+) -> np.ndarray:
+    """Boolean mask over the searcher's document numbers: documents holding the term
+    ``accept`` in ``field``, or any term of the field for which ``accept(term)`` is true
+    (deleted documents may be included)."""
+    mask = np.zeros(searcher.doc_count_all(), dtype=bool)
+    for leaf, offset in searcher.reader().leaf_readers():
+        if isinstance(accept, str):
+            terms: Iterable[str] = [accept]
+        else:
+            terms = (
+                [t for t in leaf.field_terms(field) if accept(t)] if field in leaf.schema else []
+            )
+        for text in terms:
+            ids, _ = term_postings(leaf, field, text)
+            mask[offset + ids] = True
+    return mask
 
 
 def mask_of(size: int, docnums: Iterable[int]) -> np.ndarray:

@@ -4,8 +4,8 @@ Queries are plain words, never Whoosh query syntax: the query text goes through 
 own analyzer (:mod:`indexer.analysis`, stop words dropped) and becomes an OR of its terms over
 ``text`` and ``title`` (title boosted), scored with Whoosh's BM25F formula by
 :mod:`indexer.keyword_scoring` (numpy over Whoosh's postings; ~10-25x faster than Whoosh's own
-matchers on a large archive, same ranking). Filters become a document mask (a Whoosh filter
-query, cached per searcher), so the top ``limit`` hits all satisfy them.
+matchers on a large archive, same ranking). Filters become a document mask read from the
+filter fields' postings (cached per searcher), so the top ``limit`` hits all satisfy them.
 
 ``source``, ``language`` and ``category`` are matched case-insensitively (stored lower-cased,
 compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range inclusive.
@@ -35,7 +35,7 @@ from whoosh.writing import IndexWriter
 
 from indexer.analysis import whoosh_analyzer
 from indexer.errors import DalilError, IndexCorruptError, IndexLockedError, IndexNotFoundError
-from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of
+from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, docs_matching
 from indexer.models import Filters, StoredParagraph
 
 FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
@@ -64,18 +64,21 @@ def _keyword(value: str) -> str:
     return value.strip().lower()
 
 
-def filter_query(filters: Filters | None) -> wq.Query | None:
-    """Whoosh query selecting the paragraphs that pass ``filters`` (None: no constraint)."""
+def filter_mask(searcher: Searcher, filters: Filters | None) -> np.ndarray | None:
+    """Boolean mask over ``searcher``'s document numbers selecting the paragraphs that pass
+    ``filters`` (None: no constraint). Read from the filter fields' postings: a date range
+    is the union of the dates in it, so any range costs about the same."""
     if filters is None or filters.is_empty():
         return None
-    parts: list[wq.Query] = []
+    mask = np.ones(searcher.doc_count_all(), dtype=bool)
     if filters.date_from or filters.date_to:
-        parts.append(wq.TermRange("date", filters.date_from or None, filters.date_to or None))
+        low, high = filters.date_from or "", filters.date_to or "\uffff"
+        mask &= docs_matching(searcher, "date", lambda date: low <= date <= high)
     for name in _KEYWORD_FIELDS:
         value = getattr(filters, name)
         if value:
-            parts.append(wq.Term(name, _keyword(value)))
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+            mask &= docs_matching(searcher, name, _keyword(value))
+    return mask
 
 
 class KeywordWriter:
@@ -237,8 +240,7 @@ class KeywordStore:
             return [(int(pids[docnum]), score) for docnum, score in top]
 
     def _filter_mask(self, searcher: Searcher, filters: Filters | None) -> np.ndarray | None:
-        fq = filter_query(filters)
-        if fq is None or filters is None:
+        if filters is None or filters.is_empty():
             return None
         if self._masks_for is not searcher:
             self._masks_for, self._masks = searcher, {}
@@ -246,9 +248,7 @@ class KeywordStore:
         if mask is None:
             if len(self._masks) >= _MASK_CACHE:
                 self._masks.clear()
-            mask = self._masks[filters] = mask_of(
-                searcher.doc_count_all(), searcher.docs_for_query(fq)
-            )
+            mask = self._masks[filters] = filter_mask(searcher, filters)
         return mask
 
     def ids(self) -> set[int]:
