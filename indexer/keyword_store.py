@@ -364,6 +364,13 @@ class KeywordWriterProcess:
             ) from exc
         self.busy = True
 
+    def working(self) -> bool:
+        """True while a submitted transaction has not finished (its result not yet sent)."""
+        try:
+            return self.busy and not self._conn.poll()
+        except (OSError, EOFError):
+            return False
+
     def wait(self) -> tuple[int, float]:
         """Block until the submitted transaction has committed: (rows added, child seconds)."""
         if not self.busy:

@@ -229,3 +229,26 @@ class WrongShape:
 def test_encode_passages_checks_encoder_output() -> None:
     with pytest.raises(EncoderError, match=r"shape \(2, 3\)"):
         encode_passages(WrongShape(), ["a", "b"])
+
+
+def test_thread_caps_apply_per_batch_and_nest() -> None:
+    from indexer.encoders.base import SMALL_BATCH, ThreadLimit, threads_at_most
+
+    limit = ThreadLimit(4)
+    assert limit.threads_for(SMALL_BATCH) == 4
+    assert limit.threads_for(SMALL_BATCH - 1) == 1  # queries: one thread
+    free = [2]
+    with threads_at_most(lambda: free[0]):
+        assert limit.threads_for(32) == 2
+        free[0] = 0  # asked before every batch; never below one thread
+        assert limit.threads_for(32) == 1
+        free[0] = 8
+        assert limit.threads_for(32) == 4  # never above the encoder's own threads
+        with threads_at_most(3):  # nested blocks keep the lower cap
+            assert limit.threads_for(32) == 3
+            free[0] = 2
+            assert limit.threads_for(32) == 2
+        assert limit.threads_for(32) == 2
+    assert limit.threads_for(32) == 4
+    with pytest.raises(EncoderError), threads_at_most(0):
+        pass

@@ -138,6 +138,30 @@ def test_writer_process_reports_failures(tmp_path) -> None:
             proc.wait()
 
 
+def test_encoders_leave_a_core_only_while_the_writer_process_works(tmp_path, monkeypatch) -> None:
+    KeywordStore.create(tmp_path / "kw").close()
+    monkeypatch.setattr(pipeline, "usable_cores", lambda: 2)
+    run = pipeline._Run.__new__(pipeline._Run)  # only the thread policy is under test
+    run._keyword_proc = None
+    assert run._encoder_threads() == 1  # small runs (API writes in a server): a core free
+    rows = [
+        StoredParagraph(
+            i, f"r{i}", 0, f"فقرة رقم {i} عن الأمن والطاقة", "عنوان", None, None, None, None
+        )
+        for i in range(1, 301)
+    ]
+    with KeywordWriterProcess(tmp_path / "kw") as proc:
+        run._keyword_proc = proc
+        assert not proc.working()
+        assert run._encoder_threads() == 2  # writer idle: every core
+        proc.submit([], rows)
+        assert proc.working()
+        assert run._encoder_threads() == 1
+        assert proc.wait()[0] == 300
+        assert not proc.working()
+        assert run._encoder_threads() == 2
+
+
 def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
     """Unit vectors around 256 fixed centres (like text embeddings, unlike uniform noise)."""
     centres = np.random.default_rng(0).normal(size=(256, dim))

@@ -15,9 +15,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from indexer.encoders.base import threads_at_most
 from indexer.errors import DalilError, IndexLockedError, SettingsError
 from indexer.reindex import reindex
 from indexer.runs import RunRecord
+from indexer.settings import usable_cores
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -92,12 +94,14 @@ def start_reindexing(app: FastAPI, seconds: float) -> Any:
 
     def job() -> None:
         searcher = holder.searcher
-        scheduled_run(
-            settings,
-            trigger="serve",
-            encoders=searcher.encoders if searcher is not None else None,
-            on_published=lambda _name: holder.refresh(wait=True),
-        )
+        # encoding leaves a core to the queries this process serves meanwhile
+        with threads_at_most(max(1, usable_cores() - 1)):
+            scheduled_run(
+                settings,
+                trigger="serve",
+                encoders=searcher.encoders if searcher is not None else None,
+                on_published=lambda _name: holder.refresh(wait=True),
+            )
 
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(job, **job_options(seconds))

