@@ -14,7 +14,7 @@ from pathlib import Path
 FILE_MODE = 0o644  # mkstemp makes 0600; a server running as another user must read the index
 
 
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
+def atomic_write(path: Path, write: Callable[[str], object]) -> None:
     """Atomically replace ``path`` with what ``write(temp_path)`` writes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

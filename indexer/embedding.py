@@ -34,7 +34,9 @@ class Encoder(Protocol):
 
     name: str
     dim: int
-    max_chars: int
+
+    @property
+    def max_chars(self) -> int: ...
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 

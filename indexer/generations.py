@@ -111,7 +111,7 @@ def generations(root: Path) -> list[int]:
 def next_number(root: Path) -> int:
     existing = generations(root)
     current = current_name(root)
-    highest = max([*existing, generation_number(current) if current else 0, 0])
+    highest = max([*existing, (generation_number(current) or 0) if current else 0, 0])
     return highest + 1
 
 

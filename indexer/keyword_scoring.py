@@ -114,6 +114,8 @@ class Bm25fScorer:
         for key in [k for k in self._lengths if k[0] not in live]:
             del self._lengths[key]  # segments merged away
         self.size = searcher.doc_count_all()
+        self._deleted: np.ndarray | None = None
+        self._deleted_known = False
 
     def _leaf_lengths(self, leaf: Any, field: str) -> np.ndarray:
         key = (_segment_id(leaf), field)
@@ -123,21 +125,26 @@ class Bm25fScorer:
         return lengths
 
     def deleted_mask(self) -> np.ndarray | None:
-        """Global document numbers that are deleted (True), or None when none are."""
-        mask = None
-        for leaf, offset in self._leaves:
-            if leaf.has_deletions():
-                if mask is None:
-                    mask = np.zeros(self.size, dtype=bool)
-                deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
-                mask[offset + deleted] = True
-        return mask
+        """Global document numbers that are deleted (True), or None when none are. Computed
+        once: a searcher's deletions never change."""
+        if not self._deleted_known:
+            mask = None
+            for leaf, offset in self._leaves:
+                if leaf.has_deletions():
+                    if mask is None:
+                        mask = np.zeros(self.size, dtype=bool)
+                    deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
+                    mask[offset + deleted] = True
+            self._deleted, self._deleted_known = mask, True
+        return self._deleted
 
     def top(
         self, terms: Sequence[WeightedTerm], limit: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """The best ``limit`` (global document number, score) pairs matching any term, best
         first. ``allowed``: a boolean mask over document numbers (None: all)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
         scores = np.zeros(self.size, dtype=np.float64)
         matched = np.zeros(self.size, dtype=bool)
         for term in terms:

@@ -248,7 +248,9 @@ class KeywordStore:
         if mask is None:
             if len(self._masks) >= _MASK_CACHE:
                 self._masks.clear()
-            mask = self._masks[filters] = filter_mask(searcher, filters)
+            mask = filter_mask(searcher, filters)
+            if mask is not None:
+                self._masks[filters] = mask
         return mask
 
     def ids(self) -> set[int]:

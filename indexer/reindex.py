@@ -62,6 +62,10 @@ class _LazyEncoder:
         self.dim = dim
         self._pool = pool
 
+    @property
+    def max_chars(self) -> int:
+        return self._pool.get(self.name).max_chars
+
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._pool.get(self.name).encode_passages(texts)
 

@@ -97,7 +97,7 @@ def last_runs(root: Path, n: int = 5) -> list[RunRecord]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    out = []
+    out: list[RunRecord] = []
     for line in reversed(lines):
         if len(out) >= n:
             break

@@ -84,7 +84,7 @@ class VectorStore:
         self._search_params: Any = None
         if self._ivf is not None:
             self._ivf.nprobe = default_nprobe(int(self._ivf.nlist))
-            self._search_params = faiss.SearchParametersIVF(nprobe=int(self._ivf.nprobe))
+            self._search_params = faiss.SearchParametersIVF(nprobe=int(self._ivf.nprobe))  # type: ignore[call-arg]
         self._sorted: np.ndarray | None = None  # sorted ids, dropped on every write
         # allowed-id arrays seen by search: id(array) -> (array, stored subset, selector)
         self._memo: dict[int, tuple[np.ndarray, np.ndarray, Any]] = {}
@@ -121,7 +121,7 @@ class VectorStore:
             raise VectorStoreError("nprobe applies to IVF stores only")
         value = max(1, min(int(value), int(self._ivf.nlist)))
         self._ivf.nprobe = value
-        self._search_params = faiss.SearchParametersIVF(nprobe=value)
+        self._search_params = faiss.SearchParametersIVF(nprobe=value)  # type: ignore[call-arg]
 
     def ids(self) -> np.ndarray:
         """Every stored id (int64; insertion order for IDMap2 stores, by list for IVF)."""
@@ -248,9 +248,9 @@ class VectorStore:
         if selector is None:
             selector = self._selector(allowed_ids, allowed)
         if self._ivf is not None:
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=int(self._ivf.nprobe))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=int(self._ivf.nprobe))  # type: ignore[call-arg]
         else:
-            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg,assignment]
         return _results(*self._index.search(queries, min(k, allowed.size), params=params))
 
     def _allowed(self, allowed_ids: np.ndarray) -> tuple[np.ndarray, Any]:
@@ -292,7 +292,7 @@ class VectorStore:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
             raise IndexCorruptError(f"{path}: damaged FAISS file ({reason})") from exc
         if isinstance(index, faiss.IndexIVF):
-            if index.direct_map.type != faiss.DirectMap.Hashtable:
+            if index.direct_map.type != faiss.DirectMap.Hashtable:  # type: ignore[attr-defined]
                 raise IndexCorruptError(f"{path}: IVF index without its id hash table")
         elif not isinstance(index, faiss.IndexIDMap2):
             raise IndexCorruptError(f"{path}: not an IDMap2 index ({type(index).__name__})")
@@ -348,7 +348,7 @@ def build_ivf(
     quantizer = faiss.IndexFlatIP(dim)
     ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
     ivf.own_fields = True
-    quantizer.this.disown()  # the IVF index owns (and frees) its quantizer
+    quantizer.this.disown()  # type: ignore[attr-defined]  # the IVF index owns (frees) it
     ivf.cp.niter = 10
     ivf.cp.seed = seed
     ivf.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
@@ -356,7 +356,7 @@ def build_ivf(
     take = min(n, nlist * IVF_TRAIN_PER_LIST)
     sample = vectors[np.sort(rng.choice(n, size=take, replace=False))] if take < n else vectors
     ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
-    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
     step = 65_536
     for start in range(0, n, step):
         ivf.add_with_ids(

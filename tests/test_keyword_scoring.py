@@ -186,6 +186,8 @@ def test_scorer_edge_cases(store: KeywordStore) -> None:
     searcher = store._current_searcher()
     scorer = Bm25fScorer(searcher)
     assert scorer.top([], 10) == []
+    with pytest.raises(ValueError, match="limit"):
+        scorer.top([WeightedTerm("text", "عالم")], 0)
     assert scorer.top([WeightedTerm("text", "قزحلبوت")], 10) == []
     nothing = mask_of(scorer.size, [])
     assert scorer.top([WeightedTerm("text", "عالم")], 10, nothing) == []
