@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from indexer import keyword_scoring
 from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of, term_postings
-from indexer.keyword_store import TITLE_BOOST, KeywordStore
+from indexer.keyword_store import TITLE_BOOST, KeywordStore, KeywordWriter
 from indexer.models import Filters, StoredParagraph
 
 SAMPLE = Path(__file__).resolve().parents[1] / "indexer" / "sample_data" / "ant-sample.jsonl"
@@ -63,17 +63,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> KeywordStore:
     for part in (paragraphs[:third], paragraphs[third : 2 * third], paragraphs[2 * third :]):
         with store._ix.writer() as w:  # no merge: several segments, like a grown index
             w.merge = False
-            for p in part:
-                w.add_document(
-                    pid=p.id,
-                    release_id=p.release_id,
-                    text=p.text,
-                    title=p.title,
-                    date=p.date,
-                    source=p.source,
-                    language=p.language,
-                    category=p.category,
-                )
+            KeywordWriter(w).add(part)
     with store.writer() as w:  # deletions in an old segment
         w.delete_ids(range(5, 400, 7))
     return store
