@@ -349,6 +349,16 @@ class DocStore:
             )
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    def count_releases(self, filters: Filters | None = None) -> int:
+        """Releases (with at least one paragraph) that pass ``filters``."""
+        where, params = filter_clause(filters)
+        rows = self._query(
+            f"SELECT COUNT(*) FROM releases r WHERE {where}"
+            " AND EXISTS (SELECT 1 FROM paragraphs p WHERE p.release_id = r.id)",
+            params,
+        )
+        return int(rows[0][0])
+
     def counts(self) -> tuple[int, int]:
         """(releases, paragraphs)."""
         releases = self._query("SELECT COUNT(*) FROM releases")[0][0]

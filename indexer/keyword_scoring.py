@@ -124,6 +124,12 @@ class Bm25fScorer:
             lengths = self._lengths[key] = field_lengths(leaf, field)
         return lengths
 
+    def load_lengths(self, fields: Iterable[str]) -> None:
+        """Decode the field lengths of every segment now (else: on first use)."""
+        for field in fields:
+            for leaf, _ in self._leaves:
+                self._leaf_lengths(leaf, field)
+
     def deleted_mask(self) -> np.ndarray | None:
         """Global document numbers that are deleted (True), or None when none are. Computed
         once: a searcher's deletions never change."""

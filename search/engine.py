@@ -69,6 +69,7 @@ class Searcher:
         self._retrievers = Retrievers(index, self.encoders)
         self._highlighter = Highlighter()
         self._totals: dict[Filters, tuple[object, int]] = {}
+        index.keywords.warm()
 
     @classmethod
     def open(cls, settings: Settings) -> Searcher:
@@ -260,11 +261,7 @@ class Searcher:
         cached = self._totals.get(filters)
         if cached is not None and cached[0] is version:
             return cached[1]
-        ids = self._retrievers.allowed_ids(filters)
-        count = 0
-        if ids is not None and ids.size:
-            paragraphs = self.index.docs.paragraphs(ids.tolist())
-            count = len({p.release_id for p in paragraphs.values()})
+        count = self.index.docs.count_releases(filters)
         if len(self._totals) > 32:
             self._totals.clear()
         self._totals[filters] = (version, count)

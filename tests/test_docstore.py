@@ -125,6 +125,22 @@ def test_paragraph_ids_filters(store: DocStore) -> None:
     assert store.paragraph_ids(Filters(date_to="2019-06-01")).tolist() == [p.id for p in a + b]
     assert store.paragraph_ids(Filters(category="econ", language="en")).tolist() == [c[0].id]
     assert store.paragraph_ids(Filters(source="none")).tolist() == []
+    # releases passing the filters, counted in SQL (the same as counting the releases of
+    # those paragraphs)
+    for filters in (
+        None,
+        Filters(),
+        Filters(language="ar"),
+        Filters(source="s1"),
+        Filters(date_from="2019-02-01"),
+        Filters(date_to="2019-06-01"),
+        Filters(category="econ", language="en"),
+        Filters(source="none"),
+    ):
+        by_paragraphs = {
+            p.release_id for p in store.paragraphs(store.paragraph_ids(filters).tolist()).values()
+        }
+        assert store.count_releases(filters) == len(by_paragraphs)
 
 
 def test_facets(store: DocStore) -> None:

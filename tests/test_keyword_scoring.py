@@ -208,3 +208,12 @@ def test_public_posting_interface_gives_the_same_ranking(
     store._scorer = None
     for query in QUERIES:
         assert_same_ranking(store.search(query, 100), fast[query])
+
+
+def test_warm_loads_every_segment_before_the_first_query(store: KeywordStore) -> None:
+    store._scorer = None
+    store._lengths.clear()
+    store.warm()
+    leaves = store._current_searcher().reader().leaf_readers()
+    assert len(store._lengths) == 2 * len(leaves)  # text and title of every segment
+    assert store.search("العالم", 5)  # and searching still works from the warm cache
