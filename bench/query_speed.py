@@ -13,8 +13,11 @@
    at once (``--concurrent-modes``, default all three). Latency is
    the client's wall time of ``GET /api/search?q=..&mode=..&k=10``; any status other than
    200 or any exception is an error.
-3. Server memory: VmRSS and VmHWM (peak) of the server process after the runs.
-4. Recall (unless ``--no-recall``; after the server is stopped): for each encoder, the query
+3. Filtered (unless ``--no-filters``): for each of a few fixed filters (a language, a
+   quarter, everything since a date, a section), the first query that uses it (hybrid:
+   nothing is cached for that filter yet), then 40 of the queries with it in each mode.
+4. Server memory: VmRSS and VmHWM (peak) of the server process after the runs.
+5. Recall (unless ``--no-recall``; after the server is stopped): for each encoder, the query
    vectors of the same queries searched in the index's FAISS store as served (IVF above the
    size threshold) against exact inner-product search over the same vectors: recall@10, and
    recall at a few other ``nprobe`` values for IVF stores.
@@ -28,19 +31,14 @@ import argparse
 import gzip
 import json
 import os
-import socket
-import statistics
-import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import numpy as np
-from paths import DALIL, DEFAULT_DATA, NEWS, REPO, RESULTS
+from paths import DEFAULT_DATA, NEWS, REPO, RESULTS
+from served import Server, proc_memory, run_queries, summary
 
 sys.path.insert(0, str(REPO))
 
@@ -110,120 +108,36 @@ def queries(news: Path, held_back: int = HELD_BACK) -> list[str]:
     return list(dict.fromkeys(tail + short + ENGLISH))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# Filters users set on a news archive: a language, a quarter, everything since a date, a section.
+FILTERS = [
+    {"language": "ar"},
+    {"date_from": "2018-01-01", "date_to": "2018-03-31"},
+    {"date_from": "2017-06-01"},
+    {"category": "sport"},
+]
+FILTERED_QUERIES = 40
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return float(np.percentile(np.asarray(values), q))
-
-
-def summary(latencies: list[float], errors: int) -> dict:
-    return {
-        "n": len(latencies),
-        "errors": errors,
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p95_ms": round(percentile(latencies, 95), 1),
-        "p99_ms": round(percentile(latencies, 99), 1),
-        "max_ms": round(max(latencies), 1) if latencies else None,
-        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
-    }
-
-
-def proc_memory(pid: int) -> dict[str, float]:
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                key, value = line.split(":")
-                out[key] = round(int(value.split()[0]) / 1024, 1)
-    return out
-
-
-class Server:
-    """``dalil serve`` on 127.0.0.1:<free port>, stopped on exit."""
-
-    def __init__(self, index: Path, threads: int, timeout: float = 300.0) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, DALIL_INDEX=str(index))
-        cmd = [
-            str(DALIL),
-            "serve",
-            "--index",
-            str(index),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            "warning",
-        ]
-        if threads:
-            env["DALIL_THREADS"] = str(threads)
-        start = time.perf_counter()
-        self.proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+def run_filtered(url: str, texts: list[str], modes: list[str]) -> list[dict]:
+    """Per filter: the first query that uses it (hybrid; nothing cached for it yet), then
+    ``FILTERED_QUERIES`` queries with it in each mode, one at a time."""
+    step = max(1, len(texts) // FILTERED_QUERIES)
+    sample = texts[::step][:FILTERED_QUERIES]
+    out = []
+    for n, filters in enumerate(FILTERS):
+        first, first_err = run_queries(url, [texts[-1 - n]], "hybrid", 1, filters)
+        entry: dict = {"filters": filters, "first_ms": round(first[0], 1), "errors": first_err}
+        for mode in modes:
+            lat, err = run_queries(url, sample, mode, 1, filters)
+            entry[mode] = summary(lat, err)
+            entry["errors"] += err
+        print(
+            f"filtered {filters}: first {entry['first_ms']} ms, then "
+            + ", ".join(f"{m} p50 {entry[m]['p50_ms']} p95 {entry[m]['p95_ms']}" for m in modes),
+            flush=True,
         )
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dalil serve exited: {self.proc.stderr.read()[-2000:]}")
-            try:
-                r = httpx.get(f"{self.url}/api/health", timeout=2.0)
-                if r.status_code == 200 and r.json().get("index_loaded"):
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.perf_counter() - start > timeout:
-                self.stop()
-                raise RuntimeError("dalil serve did not come up")
-            time.sleep(0.3)
-        self.startup_seconds = time.perf_counter() - start
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def run_queries(url: str, texts: list[str], mode: str, workers: int) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    local = threading.local()
-
-    def one(text: str) -> None:
-        nonlocal errors
-        client = getattr(local, "client", None)
-        if client is None:
-            client = local.client = httpx.Client(timeout=30.0)
-        start = time.perf_counter()
-        try:
-            r = client.get(f"{url}/api/search", params={"q": text, "mode": mode, "k": 10})
-            ok = r.status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        ms = (time.perf_counter() - start) * 1000.0
-        with lock:
-            latencies.append(ms)
-            if not ok:
-                errors += 1
-
-    if workers <= 1:
-        for text in texts:
-            one(text)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(one, texts))
-    return latencies, errors
+        out.append(entry)
+    return out
 
 
 def recall(index_dir: Path, texts: list[str], threads: int) -> dict:
@@ -287,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent-modes", default="keyword,semantic,hybrid")
     parser.add_argument("--threads", type=int, default=2, help="server encoder threads")
     parser.add_argument("--no-recall", action="store_true")
+    parser.add_argument("--no-filters", action="store_true", help="skip the filtered queries")
     parser.add_argument("--recall-only", action="store_true", help="no server, only recall")
     args = parser.parse_args(argv)
 
@@ -310,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     load_before = os.getloadavg()
     server = Server(args.index, args.threads)
-    results: dict = {"sequential": {}, f"concurrency_{args.concurrency}": {}}
+    results: dict = {"sequential": {}, f"concurrency_{args.concurrency}": {}, "filtered": []}
     try:
         for mode in modes:
             run_queries(server.url, texts[:10], mode, 1)  # warm-up
@@ -325,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{results[f'concurrency_{args.concurrency}'][mode]}",
                 flush=True,
             )
+        if not args.no_filters:
+            results["filtered"] = run_filtered(server.url, texts, modes)
         memory = proc_memory(server.proc.pid)
     finally:
         server.stop()
@@ -354,6 +271,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {paragraphs:,} | {mode} | {run.replace('_', ' ')} | {s['p50_ms']} | "
                 f"{s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} | {s['errors']} |"
             )
+    if results["filtered"]:
+        print()
+        print(
+            "| filters | first query ms | " + " | ".join(f"{m} p50 / p95 ms" for m in modes) + " |"
+        )
+        print("|---|---:|" + "---:|" * len(modes))
+        for entry in results["filtered"]:
+            label = " ".join(f"{k}={v}" for k, v in entry["filters"].items())
+            cells = " | ".join(f"{entry[m]['p50_ms']} / {entry[m]['p95_ms']}" for m in modes)
+            print(f"| {label} | {entry['first_ms']} | {cells} |")
     print(
         f"server RSS {memory.get('VmRSS')} MB (peak {memory.get('VmHWM')} MB), "
         f"start-up {server.startup_seconds:.1f} s"
