@@ -206,9 +206,11 @@ class KeywordStore:
 
     def query_terms(self, query: str) -> list[str]:
         """The distinct terms ``query`` is searched with, in order (stop words dropped)."""
-        return list(dict.fromkeys(self._terms(query)))
+        return list(dict.fromkeys(self.analyse(query)))
 
-    def _terms(self, query: str) -> list[str]:
+    def analyse(self, query: str) -> list[str]:
+        """Every term of ``query`` as searched (stop words dropped), repeats kept: a term
+        typed twice counts twice."""
         return [t.text for t in self._analyzer(query, mode="query")]
 
     def search(
@@ -217,7 +219,7 @@ class KeywordStore:
         """Paragraph ids and BM25F scores, best first; [] for a query without terms."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
-        counts = Counter(self._terms(query))
+        counts = Counter(self.analyse(query))
         if not counts:
             return []
         terms = [

@@ -108,9 +108,7 @@ class Filters:
     category: str | None = None
 
     def is_empty(self) -> bool:
-        return not any(
-            (self.date_from, self.date_to, self.source, self.language, self.category)
-        )
+        return not any((self.date_from, self.date_to, self.source, self.language, self.category))
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def whoosh_filter(filters: Filters | None) -> wq.Query | None:
 
 
 def whoosh_search(store: KeywordStore, text: str, limit: int, filters: Filters | None):
-    counts = Counter(store._terms(text))
+    counts = Counter(store.analyse(text))
     if not counts:
         return []
     q = wq.Or(
