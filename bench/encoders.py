@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from paths import DEFAULT_DATA, NEWS, REPO
+from paths import DEFAULT_DATA, REPO, news_file
 
 from indexer.embedding import Encoder, encode_passages, load_encoder
 
@@ -69,9 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minilm", action="store_true", help="also all-MiniLM-L6-v2")
     args = parser.parse_args(argv)
 
-    news = args.data / NEWS
-    if not news.is_file():
-        print(f"skipped: {news} not found (set --data or DALIL_SHARED_DATA)", file=sys.stderr)
+    news = news_file(args.data)
+    if news is None:
         return 0
     texts = read_paragraphs(news, args.n)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]

@@ -39,7 +39,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from paths import DALIL, DEFAULT_DATA, NEWS, REPO, RESULTS
+from paths import DALIL, DEFAULT_DATA, REPO, RESULTS, news_file
 
 sys.path.insert(0, str(REPO))
 
@@ -176,9 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra", nargs="*", default=[], help="more `dalil index` arguments")
     args = parser.parse_args(argv)
 
-    news = args.data / NEWS
-    if not news.is_file():
-        print(f"skipped: {news} not found (set --data or DALIL_SHARED_DATA)", file=sys.stderr)
+    news = news_file(args.data)
+    if news is None:
         return 0
     names = [n.strip() for n in args.encoders.split(",") if n.strip()]
     work = Path(tempfile.mkdtemp(prefix="dalil-index-speed-"))

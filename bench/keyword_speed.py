@@ -17,37 +17,24 @@ import json
 import statistics
 import sys
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from paths import DEFAULT_DATA, NEWS, REPO, RESULTS
+from paths import DEFAULT_DATA, REPO, RESULTS, news_file
 from query_speed import queries
 
 sys.path.insert(0, str(REPO))
 
-from whoosh import query as wq  # noqa: E402
-
 from indexer.generations import resolve  # noqa: E402
-from indexer.keyword_store import TITLE_BOOST, KeywordStore  # noqa: E402
+from indexer.keyword_store import KeywordStore  # noqa: E402
 
 
 def whoosh_search(store: KeywordStore, text: str, limit: int) -> list[tuple[int, float]]:
     """The query dalil searches with, run by Whoosh's own BM25F matchers."""
-    counts = Counter(store.analyse(text))
-    if not counts:
+    q = store.whoosh_query(text)
+    if q is None:
         return []
-    q = wq.Or(
-        [
-            sub
-            for term, n in counts.items()
-            for sub in (
-                wq.Term("text", term, boost=float(n)),
-                wq.Term("title", term, boost=n * TITLE_BOOST),
-            )
-        ]
-    )
     searcher = store._current_searcher()
     results = searcher.search(q, limit=limit)
     pids = searcher.reader().column_reader("pid")
@@ -69,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    news = args.data / NEWS
-    if not news.is_file():
-        print(f"skipped: {news} not found (set --data or DALIL_SHARED_DATA)", file=sys.stderr)
+    news = news_file(args.data)
+    if news is None:
         return 0
     texts = queries(news)
     store = KeywordStore.open(resolve(args.index) / "whoosh")

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from paths import DEFAULT_DATA, NEWS, REPO, RESULTS
+from paths import DEFAULT_DATA, REPO, RESULTS, news_file
 from served import Server, proc_memory, run_queries, summary
 
 sys.path.insert(0, str(REPO))
@@ -205,9 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recall-only", action="store_true", help="no server, only recall")
     args = parser.parse_args(argv)
 
-    news = args.data / NEWS
-    if not news.is_file():
-        print(f"skipped: {news} not found (set --data or DALIL_SHARED_DATA)", file=sys.stderr)
+    news = news_file(args.data)
+    if news is None:
         return 0
     texts = queries(news)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]

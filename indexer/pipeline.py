@@ -26,7 +26,7 @@ from indexer.encoders.base import threads_at_most
 from indexer.errors import IndexMismatchError, SourceError
 from indexer.generations import resolve
 from indexer.index import Index, index_exists
-from indexer.keyword_store import KeywordWriterProcess
+from indexer.keyword_writer import KeywordWriterProcess
 from indexer.manifest import MANIFEST_NAME, encoder_slug, read_manifest
 from indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
 from indexer.publish import publish_next

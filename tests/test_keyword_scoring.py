@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from whoosh import query as wq
 
 from indexer import keyword_scoring
 from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of, term_postings
-from indexer.keyword_store import TITLE_BOOST, KeywordStore, KeywordWriter
+from indexer.keyword_store import KeywordStore, KeywordWriter
 from indexer.models import Filters, StoredParagraph
 
 SAMPLE = Path(__file__).resolve().parents[1] / "indexer" / "sample_data" / "ant-sample.jsonl"
@@ -84,19 +83,9 @@ def whoosh_filter(filters: Filters | None) -> wq.Query | None:
 
 
 def whoosh_search(store: KeywordStore, text: str, limit: int, filters: Filters | None):
-    counts = Counter(store.analyse(text))
-    if not counts:
+    q = store.whoosh_query(text)
+    if q is None:
         return []
-    q = wq.Or(
-        [
-            sub
-            for term, n in counts.items()
-            for sub in (
-                wq.Term("text", term, boost=float(n)),
-                wq.Term("title", term, boost=n * TITLE_BOOST),
-            )
-        ]
-    )
     searcher = store._current_searcher()
     results = searcher.search(q, limit=limit, filter=whoosh_filter(filters))
     pids = searcher.reader().column_reader("pid")

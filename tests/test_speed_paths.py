@@ -11,7 +11,8 @@ import pytest
 from indexer import pipeline
 from indexer.embedding import load_encoders
 from indexer.index import Index
-from indexer.keyword_store import KeywordStore, KeywordWriteError, KeywordWriterProcess
+from indexer.keyword_store import KeywordStore
+from indexer.keyword_writer import KeywordWriteError, KeywordWriterProcess
 from indexer.models import Release, StoredParagraph
 from indexer.report import Outcomes, StageClock
 from indexer.settings import Settings
