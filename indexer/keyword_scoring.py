@@ -59,7 +59,7 @@ def term_postings(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndar
 
 # The block-level reading below uses W3LeafMatcher internals (whoosh-reloaded 2.7.x); when
 # they are not there, the public interface above is used (same results, Whoosh's speed).
-_W3_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_data", "_next_block", "_goto"))
+_W3_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_data", "_next_block"))
 
 
 def _w3_postings(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +177,7 @@ class Bm25fScorer:
         df = searcher.doc_frequency(term.field, term.text)
         if df == 0:
             return
-        idf = math.log(searcher.doc_count_all() / (df + 1)) + 1
+        idf = math.log(self.size / (df + 1)) + 1
         avgfl = searcher.avg_field_length(term.field) or 1
         for leaf, offset in self._leaves:
             ids, tf = term_postings(leaf, term.field, term.text)
@@ -214,13 +214,4 @@ def docs_matching(
         for text in terms:
             ids, _ = term_postings(leaf, field, text)
             mask[offset + ids] = True
-    return mask
-
-
-def mask_of(size: int, docnums: Iterable[int]) -> np.ndarray:
-    """A boolean mask over ``size`` document numbers, True at ``docnums``."""
-    mask = np.zeros(size, dtype=bool)
-    idx = np.fromiter(docnums, dtype=np.int64)
-    if idx.size:
-        mask[idx] = True
     return mask

@@ -61,12 +61,10 @@ def _keyword(value: str) -> str:
     return value.strip().lower()
 
 
-def filter_mask(searcher: Searcher, filters: Filters | None) -> np.ndarray | None:
+def filter_mask(searcher: Searcher, filters: Filters) -> np.ndarray:
     """Boolean mask over ``searcher``'s document numbers selecting the paragraphs that pass
-    ``filters`` (None: no constraint). Read from the filter fields' postings: a date range
-    is the union of the dates in it, so any range costs about the same."""
-    if filters is None or filters.is_empty():
-        return None
+    ``filters``. Read from the filter fields' postings: a date range is the union of the
+    dates in it, so any range costs about the same."""
     mask = np.ones(searcher.doc_count_all(), dtype=bool)
     if filters.date_from or filters.date_to:
         low, high = filters.date_from or "", filters.date_to or "\uffff"
@@ -134,8 +132,7 @@ class KeywordStore:
         self._searcher: Searcher | None = None
         self._scorer: Bm25fScorer | None = None
         self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> lengths
-        self._masks_for: Searcher | None = None
-        self._masks: dict[Filters, np.ndarray] = {}
+        self._masks: dict[Filters, np.ndarray] = {}  # for the current scorer's searcher
 
     @classmethod
     def create(
@@ -250,6 +247,7 @@ class KeywordStore:
         scorer = self._scorer
         if scorer is None or scorer.searcher is not searcher:
             scorer = self._scorer = Bm25fScorer(searcher, length_cache=self._lengths)
+            self._masks = {}  # filter masks are per searcher, like the scorer
         return scorer
 
     def whoosh_query(self, query: str) -> wq.Query | None:
@@ -263,15 +261,11 @@ class KeywordStore:
     def _filter_mask(self, searcher: Searcher, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
-        if self._masks_for is not searcher:
-            self._masks_for, self._masks = searcher, {}
         mask = self._masks.get(filters)
         if mask is None:
             if len(self._masks) >= _MASK_CACHE:
                 self._masks.clear()
-            mask = filter_mask(searcher, filters)
-            if mask is not None:
-                self._masks[filters] = mask
+            mask = self._masks[filters] = filter_mask(searcher, filters)
         return mask
 
     def ids(self) -> set[int]:

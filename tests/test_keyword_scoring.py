@@ -11,7 +11,7 @@ import pytest
 from whoosh import query as wq
 
 from indexer import keyword_scoring
-from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, mask_of, term_postings
+from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, term_postings
 from indexer.keyword_store import KeywordStore, KeywordWriter
 from indexer.models import Filters, StoredParagraph
 
@@ -168,7 +168,7 @@ def test_scorer_edge_cases(store: KeywordStore) -> None:
     with pytest.raises(ValueError, match="limit"):
         scorer.top([WeightedTerm("text", "عالم")], 0)
     assert scorer.top([WeightedTerm("text", "قزحلبوت")], 10) == []
-    nothing = mask_of(scorer.size, [])
+    nothing = np.zeros(scorer.size, dtype=bool)
     assert scorer.top([WeightedTerm("text", "عالم")], 10, nothing) == []
     top = scorer.top([WeightedTerm("text", "عالم")], 3)
     doubled = scorer.top([WeightedTerm("text", "عالم", 2.0)], 3)
