@@ -51,6 +51,18 @@ def change_feed(root: Path, rid: str = "r-ports") -> None:
     write_feed(root / "feed" / "a.jsonl", records)
 
 
+def run_reindex(root: Path) -> subprocess.CompletedProcess[str]:
+    """`dalil reindex` in another process, to the end (output captured)."""
+    return subprocess.run(
+        dalil_argv("reindex", "--no-progress"),
+        cwd=root,
+        env=dalil_env(root),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def start_paused(root: Path, point: str) -> subprocess.Popen[str]:
     """`dalil reindex` stopped at ``point`` (it printed the marker and sleeps)."""
     process = subprocess.Popen(
@@ -121,14 +133,7 @@ def test_second_run_exits_on_the_lock(root: Path) -> None:
     change_feed(root)
     first = start_paused(root, "read")
     try:
-        second = subprocess.run(
-            dalil_argv("reindex", "--no-progress"),
-            cwd=root,
-            env=dalil_env(root),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = run_reindex(root)
         assert second.returncode == 75, second.stderr
         assert "another dalil process is writing" in second.stderr
     finally:
@@ -217,14 +222,7 @@ def _reindex_from_outside(root: Path) -> None:
     publish the change first (then this run finds nothing to do)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        done = subprocess.run(
-            dalil_argv("reindex", "--no-progress"),
-            cwd=root,
-            env=dalil_env(root),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_reindex(root)
         if done.returncode == 0:
             return
         assert done.returncode == 75, done.stderr
