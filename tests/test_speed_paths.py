@@ -10,6 +10,7 @@ import pytest
 
 from indexer import pipeline
 from indexer.embedding import load_encoders
+from indexer.encoders import base as encoders_base
 from indexer.index import Index
 from indexer.keyword_store import KeywordStore
 from indexer.keyword_writer import KeywordWriteError, KeywordWriterProcess
@@ -144,7 +145,14 @@ def test_encoders_leave_a_core_only_while_the_writer_process_works(tmp_path, mon
     monkeypatch.setattr(pipeline, "usable_cores", lambda: 2)
     run = pipeline._Run.__new__(pipeline._Run)  # only the thread policy is under test
     run._keyword_proc = None
-    assert run._encoder_threads() == 1  # small runs (API writes in a server): a core free
+    assert run._encoder_threads() == 2  # small runs without a writer process: every core
+    # a server encoding while it serves (API writes, scheduled re-index) keeps a core free
+    monkeypatch.setattr(encoders_base, "usable_cores", lambda: 2)
+    limit = encoders_base.ThreadLimit(2)
+    with encoders_base.threads_at_most(run._encoder_threads):
+        assert limit.threads_for(32) == 2
+        with encoders_base.leaving_a_core_free():
+            assert limit.threads_for(32) == 1
     rows = [
         StoredParagraph(
             i, f"r{i}", 0, f"فقرة رقم {i} عن الأمن والطاقة", "عنوان", None, None, None, None

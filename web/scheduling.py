@@ -15,11 +15,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from indexer.encoders.base import threads_at_most
+from indexer.encoders.base import leaving_a_core_free
 from indexer.errors import DalilError, IndexLockedError, SettingsError
 from indexer.reindex import reindex
 from indexer.runs import RunRecord
-from indexer.settings import usable_cores
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -94,8 +93,7 @@ def start_reindexing(app: FastAPI, seconds: float) -> Any:
 
     def job() -> None:
         searcher = holder.searcher
-        # encoding leaves a core to the queries this process serves meanwhile
-        with threads_at_most(max(1, usable_cores() - 1)):
+        with leaving_a_core_free():  # for the queries this process serves meanwhile
             scheduled_run(
                 settings,
                 trigger="serve",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from indexer import pipeline
+from indexer.encoders.base import leaving_a_core_free
 from indexer.index import Index
 from indexer.models import Release
 from indexer.publish import publish_next
@@ -46,13 +47,14 @@ def upsert(
     if holder is not None and holder.is_generational():
 
         def apply(index: Index) -> IndexReport:
-            return pipeline.upsert_releases(index, searcher.encoders, releases, settings)
+            with leaving_a_core_free():  # for the queries served meanwhile
+                return pipeline.upsert_releases(index, searcher.encoders, releases, settings)
 
         report = _in_next_generation(holder, settings, apply, lambda r: bool(r.added or r.updated))
         with holder.lease() as current:
             paragraphs = len(current.index.docs.release_paragraphs(r.id for r in releases))
     else:
-        with lock.write():
+        with lock.write(), leaving_a_core_free():
             report = pipeline.upsert_releases(searcher.index, searcher.encoders, releases, settings)
             paragraphs = len(searcher.index.docs.release_paragraphs(r.id for r in releases))
     if report.failures:

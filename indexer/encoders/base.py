@@ -12,6 +12,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from indexer.errors import EncoderError
+from indexer.settings import usable_cores
 
 
 def check_threads(threads: int) -> int:
@@ -80,6 +81,15 @@ def threads_at_most(threads: Cap) -> Iterator[None]:
         yield
     finally:
         _cap.reset(token)
+
+
+@contextmanager
+def leaving_a_core_free() -> Iterator[None]:
+    """Encoders use at most ``usable cores - 1`` threads within the block: for encoding in
+    a process that serves queries meanwhile (a server's API writes and scheduled re-index),
+    so a query never waits for a core."""
+    with threads_at_most(max(1, usable_cores() - 1)):
+        yield
 
 
 def _resolve(cap: Cap) -> int:
