@@ -28,7 +28,7 @@ from pathlib import Path
 
 from paths import DEFAULT_DATA, REPO, news_file
 
-from indexer.embedding import Encoder, encode_passages, load_encoder
+from dalil.indexer.encoders.embedding import Encoder, encode_passages, load_encoder
 
 MIN_CHARS, MAX_CHARS = 60, 1200
 

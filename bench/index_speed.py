@@ -43,11 +43,11 @@ from paths import DALIL, DEFAULT_DATA, REPO, RESULTS, news_file
 
 sys.path.insert(0, str(REPO))
 
-from indexer import chunking, readers  # noqa: E402
-from indexer.embedding import encode_passages, load_encoder  # noqa: E402
-from indexer.models import ReadFailure  # noqa: E402
-from indexer.pipeline import embedding_text  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
+from dalil.indexer import chunking, readers  # noqa: E402
+from dalil.indexer.build.pipeline import embedding_text  # noqa: E402
+from dalil.indexer.encoders.embedding import encode_passages, load_encoder  # noqa: E402
+from dalil.indexer.models import ReadFailure  # noqa: E402
+from dalil.indexer.settings import Settings  # noqa: E402
 
 
 def make_slice(news: Path, paragraphs: int, out: Path) -> tuple[int, list[str]]:
@@ -142,7 +142,7 @@ def parse_stages(output: str) -> dict[str, float]:
 
 
 def faiss_kinds(index_dir: Path) -> dict[str, str]:
-    from indexer.index import Index
+    from dalil.indexer.store.index import Index
 
     with Index.open(index_dir, check=False) as index:
         return {name: getattr(store, "kind", "flat") for name, store in index.vectors.items()}

@@ -28,9 +28,9 @@ from pathlib import Path
 from paths import DEFAULT_DATA
 from whoosh.analysis import Analyzer, StandardAnalyzer
 
-from indexer.analysis import NormalizeFilter, WordTokenizer, whoosh_analyzer
-from indexer.keyword_store import KeywordStore
-from indexer.models import StoredParagraph
+from dalil.indexer.models import StoredParagraph
+from dalil.indexer.store.keyword_store import KeywordStore
+from dalil.indexer.text.analysis import NormalizeFilter, WordTokenizer, whoosh_analyzer
 
 VARIANTS: dict[str, Callable[[], Analyzer]] = {
     "(a) whoosh StandardAnalyzer": StandardAnalyzer,

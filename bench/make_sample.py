@@ -123,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         list(xquad_releases(args.shared / XQUAD_FILE, args.xquad)),
     )
 
-    from indexer.chunking import split_release
-    from indexer.models import Release
-    from indexer.readers import read_sources
+    from dalil.indexer.models import Release
+    from dalil.indexer.readers import read_sources
+    from dalil.indexer.text.chunking import split_release
 
     items = list(read_sources([args.out]))
     failed = [str(item) for item in items if not isinstance(item, Release)]

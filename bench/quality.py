@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from web.cli import main
+from dalil.web.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["eval", *sys.argv[1:]]))

@@ -143,8 +143,8 @@ def run_filtered(url: str, texts: list[str], modes: list[str]) -> list[dict]:
 def recall(index_dir: Path, texts: list[str], threads: int) -> dict:
     import faiss
 
-    from indexer.embedding import load_encoder
-    from indexer.index import Index
+    from dalil.indexer.encoders.embedding import load_encoder
+    from dalil.indexer.store.index import Index
 
     out = {}
     faiss.omp_set_num_threads(1)  # one query at a time, as the server searches
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     texts = queries(news)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    from indexer.index import Index
+    from dalil.indexer.store.index import Index
 
     with Index.open(args.index, check=False) as index:
         paragraphs = index.manifest.paragraphs

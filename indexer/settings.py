@@ -26,7 +26,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from indexer.errors import SettingsError
+from dalil.indexer.errors import SettingsError
 
 DEFAULT_ENCODERS = "e5-small,use-m3"
 

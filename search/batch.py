@@ -25,9 +25,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from indexer.models import Filters
-from search.errors import InvalidQueryError
-from search.models import Hit, Query, SearchResponse
+from dalil.indexer.models import Filters
+from dalil.search.errors import InvalidQueryError
+from dalil.search.models import Hit, Query, SearchResponse
 
 FILTER_FIELDS = ("date_from", "date_to", "source", "language", "category")
 QUERY_FIELDS = ("mode", "alpha", "k", "offset")
@@ -141,7 +141,7 @@ def defaults_from_args(args: argparse.Namespace) -> Query:
 
 def run_cli(args: argparse.Namespace, settings: Any) -> int:
     """``dalil search --queries FILE.jsonl`` ("-" reads standard input)."""
-    from search.engine import Searcher
+    from dalil.search.engine import Searcher
 
     path = str(args.queries)
     if path != "-" and not Path(path).is_file():

@@ -20,20 +20,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from indexer.docstore import StoredRelease
-from indexer.embedding import Encoder, load_encoders
-from indexer.index import Index
-from indexer.models import Filters, StoredParagraph
-from search.fusion import STATS_DEPTH
-from search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
-from search.highlight import Highlighter
-from search.models import Hit, Mode, Query, SearchResponse, Snippet
-from search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
-from search.retrievers import POOLED, DenseRetrieved, Retrieved, Retrievers
-from search.validation import MAX_K, check_int, validate_query
+from dalil.indexer.encoders.embedding import Encoder, load_encoders
+from dalil.indexer.models import Filters, StoredParagraph
+from dalil.indexer.store.docstore import StoredRelease
+from dalil.indexer.store.index import Index
+from dalil.search.fusion import STATS_DEPTH
+from dalil.search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
+from dalil.search.highlight import Highlighter
+from dalil.search.models import Hit, Mode, Query, SearchResponse, Snippet
+from dalil.search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
+from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved, Retrievers
+from dalil.search.validation import MAX_K, check_int, validate_query
 
 if TYPE_CHECKING:
-    from indexer.settings import Settings
+    from dalil.indexer.settings import Settings
 
 
 @dataclass(frozen=True)

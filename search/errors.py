@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.errors import DalilError
+from dalil.indexer.errors import DalilError
 
 
 class SearchError(DalilError):

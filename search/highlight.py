@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from whoosh.analysis import Analyzer
 
-from indexer.analysis import STOP_WORDS, ScriptStemFilter, script_of, whoosh_analyzer
+from dalil.indexer.text.analysis import STOP_WORDS, ScriptStemFilter, script_of, whoosh_analyzer
 
 MARK_OPEN = "<mark>"
 MARK_CLOSE = "</mark>"

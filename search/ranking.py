@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from search.fusion import (
+from dalil.search.fusion import (
     KEYWORD_WEIGHT,
     LANGUAGE_TAU,
     group_calibrations,
@@ -21,8 +21,8 @@ from search.fusion import (
     keyword_z,
     language_preference,
 )
-from search.models import Mode
-from search.retrievers import POOLED, DenseRetrieved, Retrieved
+from dalil.search.models import Mode
+from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved
 
 NEG_INF = float("-inf")
 

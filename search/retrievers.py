@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.embedding import Encoder
-from indexer.index import Index
-from indexer.models import Filters, StoredParagraph
-from search.fusion import STATS_DEPTH
+from dalil.indexer.encoders.embedding import Encoder
+from dalil.indexer.models import Filters, StoredParagraph
+from dalil.indexer.store.index import Index
+from dalil.search.fusion import STATS_DEPTH
 
 MIN_GROUP_RELEASES = 20  # languages with fewer releases share the pooled group
 POOLED = "*"

@@ -7,9 +7,9 @@ import math
 import re
 from datetime import date
 
-from indexer.models import Filters
-from search.errors import InvalidQueryError
-from search.models import MODES, Query
+from dalil.indexer.models import Filters
+from dalil.search.errors import InvalidQueryError
+from dalil.search.models import MODES, Query
 
 MAX_TEXT_CHARS = 1000
 MAX_K = 100

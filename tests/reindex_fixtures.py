@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from indexer.settings import Settings, SourceConfig
+from dalil.indexer.settings import Settings, SourceConfig
 
 TOPICS = (
     ("trade", "The ministry of trade signed an agreement on steel tariffs with its partners."),
@@ -72,4 +72,4 @@ def dalil_env(root: Path, **extra: str) -> dict[str, str]:
 
 
 def dalil_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "web.cli", *args]
+    return [sys.executable, "-m", "dalil.web.cli.main", *args]

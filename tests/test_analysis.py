@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from indexer.analysis import STOP_WORDS, normalize, terms, whoosh_analyzer
+from dalil.indexer.text.analysis import STOP_WORDS, normalize, terms, whoosh_analyzer
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_fixtures import API_KEY, CRAFTED, FOUNDING_ID, SAMPLE_IDS, SCRIPT_ID, web_settings
 
-from web.app import create_app
+from dalil.web.server.app import create_app
 
 CORPUS_SIZE = 1 + len(SAMPLE_IDS) + len(CRAFTED)
 AUTH = {"X-API-Key": API_KEY}

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embedding import load_encoders
-from indexer.index import Index
-from indexer.models import Filters, Release
-from indexer.pipeline import upsert_releases
-from indexer.settings import load_settings
-from search.batch import defaults_from_args, parse_line, run_batch, run_cli
-from search.errors import InvalidQueryError
-from search.models import Hit, Query, SearchResponse, Snippet
-from search.validation import validate_query
+from dalil.indexer.build.pipeline import upsert_releases
+from dalil.indexer.encoders.embedding import load_encoders
+from dalil.indexer.models import Filters, Release
+from dalil.indexer.settings import load_settings
+from dalil.indexer.store.index import Index
+from dalil.search.batch import defaults_from_args, parse_line, run_batch, run_cli
+from dalil.search.errors import InvalidQueryError
+from dalil.search.models import Hit, Query, SearchResponse, Snippet
+from dalil.search.validation import validate_query
 
 DEFAULTS = Query(text="-", mode="hybrid", k=10, filters=Filters(source="wire"))
 

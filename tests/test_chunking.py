@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from indexer.chunking import split_release, split_sentences, split_text
-from indexer.models import Release
+from dalil.indexer.models import Release
+from dalil.indexer.text.chunking import split_release, split_sentences, split_text
 
 AR_SENTENCES = [
     "هل تستطيع الدول الأعضاء تعزيز التعاون الأمني في المنطقة؟",
@@ -148,7 +148,7 @@ def test_impossible_limits_raise_value_error(max_chars: int, min_chars: int) -> 
 
 
 def test_founding_release_paragraphs(founding_release) -> None:
-    from indexer.readers import read_sources
+    from dalil.indexer.readers import read_sources
 
     (rel,) = read_sources([founding_release])
     out = split_release(rel, max_chars=1200, min_chars=60)

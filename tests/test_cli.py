@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.index import Index
-from indexer.models import Filters
-from search.models import Hit, Query, SearchResponse, Snippet
-from web.cli import build_parser, main
-from web.commands.search import format_response, hit_json, truncate
+from dalil.indexer.models import Filters
+from dalil.indexer.store.index import Index
+from dalil.search.models import Hit, Query, SearchResponse, Snippet
+from dalil.web.cli.main import build_parser, main
+from dalil.web.cli.search import format_response, hit_json, truncate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ def dalil(*args: str | Path, cwd: Path, timeout: float = 300) -> subprocess.Comp
     env["DALIL_CONFIG"] = str(cwd / "no-dalil.toml")  # never a dalil.toml from elsewhere
     env["PYTHONIOENCODING"] = "utf-8"
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", *map(str, args)],
+        [sys.executable, "-m", "dalil.web.cli.main", *map(str, args)],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -178,9 +178,9 @@ class FakeSearcher:
 def test_search_command_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake = types.ModuleType("search.engine")
+    fake = types.ModuleType("dalil.search.engine")
     fake.Searcher = FakeSearcher  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "search.engine", fake)
+    monkeypatch.setitem(sys.modules, "dalil.search.engine", fake)
     monkeypatch.setenv("DALIL_CONFIG", str(tmp_path / "none.toml"))
     FakeSearcher.queries = []
     args = ["search", "الناتو", "--index", str(tmp_path / "idx"), "--mode", "keyword"]

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.docstore import DocStore, StoredRelease
-from indexer.errors import IndexCorruptError, IndexMismatchError, ReleaseNotFoundError
-from indexer.manifest import (
+from dalil.indexer.errors import IndexCorruptError, IndexMismatchError, ReleaseNotFoundError
+from dalil.indexer.models import Filters, Paragraph, Release
+from dalil.indexer.store.docstore import DocStore, StoredRelease
+from dalil.indexer.store.manifest import (
     FORMAT_VERSION,
     Manifest,
     encoder_slug,
     read_manifest,
     write_manifest,
 )
-from indexer.models import Filters, Paragraph, Release
 
 
 def release(rid: str, *texts: str, **fields: object) -> Release:

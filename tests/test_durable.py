@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.durable import atomic_write, atomic_write_text
-from indexer.vector_store import VectorStore
+from dalil.indexer.store.durable import atomic_write, atomic_write_text
+from dalil.indexer.store.vector_store import VectorStore
 
 
 def test_atomic_write_text_replaces_and_is_world_readable(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedding import Encoder, encode_passages, load_encoder, load_encoders
-from indexer.encoders.st import prompts_for
-from indexer.errors import EncoderError
+from dalil.indexer.encoders.embedding import Encoder, encode_passages, load_encoder, load_encoders
+from dalil.indexer.encoders.st import prompts_for
+from dalil.indexer.errors import EncoderError
 
 TEXTS = [
     "The council met to discuss water security in the region.",
@@ -232,7 +232,7 @@ def test_encode_passages_checks_encoder_output() -> None:
 
 
 def test_thread_caps_apply_per_batch_and_nest() -> None:
-    from indexer.encoders.base import SMALL_BATCH, ThreadLimit, threads_at_most
+    from dalil.indexer.encoders.base import SMALL_BATCH, ThreadLimit, threads_at_most
 
     limit = ThreadLimit(4)
     assert limit.threads_for(SMALL_BATCH) == 4

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from indexer.embedding import load_encoders
-from indexer.errors import ReleaseNotFoundError
-from indexer.index import Index
-from indexer.models import Filters, Release
-from indexer.pipeline import upsert_releases
-from indexer.readers import read_sources
-from indexer.settings import load_settings
-from search.engine import Searcher
-from search.errors import InvalidQueryError
-from search.models import Query
+from dalil.indexer.build.pipeline import upsert_releases
+from dalil.indexer.encoders.embedding import load_encoders
+from dalil.indexer.errors import ReleaseNotFoundError
+from dalil.indexer.models import Filters, Release
+from dalil.indexer.readers import read_sources
+from dalil.indexer.settings import load_settings
+from dalil.indexer.store.index import Index
+from dalil.search.engine import Searcher
+from dalil.search.errors import InvalidQueryError
+from dalil.search.models import Query
 
 TOPICS = ["harbour", "railway", "school", "hospital", "museum", "airport"]
 

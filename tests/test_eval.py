@@ -11,10 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedding import load_encoders
-from indexer.settings import load_settings
-from search.benchmark import CachingEncoder, EmbeddingCache, format_summary, run_benchmark
-from search.evaluation import (
+from dalil.indexer.encoders.embedding import load_encoders
+from dalil.indexer.settings import load_settings
+from dalil.search.evaluation.runner import (
+    CachingEncoder,
+    EmbeddingCache,
+    format_summary,
+    run_benchmark,
+)
+from dalil.search.evaluation.sets import (
     EvalQuery,
     build_sets,
     limited,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from search.fusion import (
+from dalil.search.fusion import (
     STATS_DEPTH,
     adaptive_hybrid,
     calibration,

@@ -12,16 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 from reindex_fixtures import feed_records, release, settings_for, write_config, write_feed
 
-from indexer import generations as gens
-from indexer.errors import IndexCorruptError, IndexLockedError, SettingsError
-from indexer.index import Index
-from indexer.pipeline import index_sources
-from indexer.publish import publish_next, writer_lock
-from indexer.reindex import reindex
-from indexer.runs import last_runs
-from indexer.settings import load_settings
-from indexer.verify import verify_dir
-from web.scheduling import parse_duration
+from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.build.reindex import reindex
+from dalil.indexer.build.runs import last_runs
+from dalil.indexer.errors import IndexCorruptError, IndexLockedError, SettingsError
+from dalil.indexer.generations import layout as gens
+from dalil.indexer.generations.publish import publish_next, writer_lock
+from dalil.indexer.generations.verify import verify_dir
+from dalil.indexer.settings import load_settings
+from dalil.indexer.store.index import Index
+from dalil.web.server.scheduling import parse_duration
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_refuses_to_publish_a_generation_that_fails_verification(root: Path) -> 
 
 
 def test_verify_finds_damaged_files(root: Path) -> None:
-    from web.cli import main
+    from dalil.web.cli.main import main
 
     reindex(settings_for(root))
     live = gens.resolve(root / "index")
@@ -195,7 +195,7 @@ def test_parse_duration_errors(text: str) -> None:
 def test_app_swaps_generations_and_shows_runs(root: Path) -> None:
     """In-flight requests finish on the old searcher; the next ones see the new generation;
     /api/stats shows the generation and the last runs."""
-    from web.app import create_app
+    from dalil.web.server.app import create_app
 
     settings = settings_for(root, api_key="k")
     reindex(settings)
@@ -233,7 +233,7 @@ def test_runs_log_is_jsonl(root: Path) -> None:
 
 
 def test_server_reindexes_in_background(root: Path) -> None:
-    from web.app import create_app
+    from dalil.web.server.app import create_app
 
     settings = settings_for(root)
     app = create_app(settings, reindex_every=3600)  # the first run starts at once
@@ -249,6 +249,6 @@ def test_server_reindexes_in_background(root: Path) -> None:
 
 
 def _encoder():
-    from indexer.embedding import load_encoder
+    from dalil.indexer.encoders.embedding import load_encoder
 
     return load_encoder("hash-test", threads=1)

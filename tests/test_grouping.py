@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.grouping import ReleaseGroup, group_by_release
+from dalil.search.grouping import ReleaseGroup, group_by_release
 
 RELEASE_OF = {1: "a", 2: "a", 3: "b", 4: "a", 5: "a", 6: "c"}
 

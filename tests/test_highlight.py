@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.highlight import Highlighter, arabic_forms, mark_spans
+from dalil.search.highlight import Highlighter, arabic_forms, mark_spans
 
 
 @pytest.fixture(scope="module")

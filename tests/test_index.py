@@ -10,18 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedding import load_encoder
-from indexer.errors import (
+from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.encoders.embedding import load_encoder
+from dalil.indexer.errors import (
     IndexCorruptError,
     IndexError_,
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
 )
-from indexer.generations import resolve
-from indexer.index import Index, faiss_path
-from indexer.pipeline import index_sources
-from indexer.settings import load_settings
+from dalil.indexer.generations.layout import resolve
+from dalil.indexer.settings import load_settings
+from dalil.indexer.store.index import Index, faiss_path
 
 
 def write_corpus(root: Path) -> Path:
@@ -137,8 +137,8 @@ def test_damaged_files(built: Path) -> None:
 def test_interrupted_commit_is_refused_then_repaired(tmp_path: Path, built: Path, encoders) -> None:
     """SQLite committed a changed release but Whoosh and FAISS did not (a crash between the
     parts' commits): opening refuses, the next `dalil index` run repairs from SQLite."""
-    from indexer.docstore import DocStore
-    from indexer.models import Paragraph, Release
+    from dalil.indexer.models import Paragraph, Release
+    from dalil.indexer.store.docstore import DocStore
 
     docs = DocStore.open(built / "docs.sqlite")
     release = Release(id="one", title="Changed", paragraphs=("New text.",), origin="one.txt")

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from indexer import keyword_scoring
-from indexer.keyword_scoring import Bm25fScorer, WeightedTerm, term_postings
-from indexer.keyword_store import KeywordStore, KeywordWriter
-from indexer.models import Filters, StoredParagraph
+from dalil.indexer.models import Filters, StoredParagraph
+from dalil.indexer.store import keyword_scoring
+from dalil.indexer.store.keyword_scoring import Bm25fScorer, WeightedTerm, term_postings
+from dalil.indexer.store.keyword_store import KeywordStore, KeywordWriter
 
 SAMPLE = Path(__file__).resolve().parents[1] / "indexer" / "sample_data" / "ant-sample.jsonl"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
-from indexer.keyword_store import KeywordStore
-from indexer.models import Filters, StoredParagraph
+from dalil.indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
+from dalil.indexer.models import Filters, StoredParagraph
+from dalil.indexer.store.keyword_store import KeywordStore
 
 TITLE_AR = "البحرين وحلف الناتو يبحثان مبادرة إسطنبول للتعاون"
 TITLE_EN = "Bahrain and NATO discuss the Istanbul Cooperation Initiative"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.language import detect_language, normalize_language
+from dalil.indexer.text.language import detect_language, normalize_language
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 from web_fixtures import FOUNDING_ID, SCRIPT_ID
 
-from web.templating import excerpt, marked, readable_date, safe_url, text_dir
+from dalil.web.server.templating import excerpt, marked, readable_date, safe_url, text_dir
 
 
 def page(client: TestClient, url: str = "/", status: int = 200, **params: object) -> str:

@@ -9,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedding import load_encoder, load_encoders
-from indexer.errors import IndexMismatchError
-from indexer.index import Index
-from indexer.models import Release
-from indexer.pipeline import (
+from dalil.indexer.build.pipeline import (
     delete_releases,
     embedding_text,
     encode_texts,
     index_sources,
     upsert_releases,
 )
-from indexer.settings import Settings, load_settings
+from dalil.indexer.encoders.embedding import load_encoder, load_encoders
+from dalil.indexer.errors import IndexMismatchError
+from dalil.indexer.models import Release
+from dalil.indexer.settings import Settings, load_settings
+from dalil.indexer.store.index import Index
 
 ALPHA = """Alpha ministry signs a trade agreement
 
@@ -230,7 +230,9 @@ def test_duplicate_id_later_wins_across_commits(
     releases = [_release(f"r{i}", f"Release {i}", f"Text of release number {i}.") for i in range(5)]
     releases.insert(1, _release("r0", "Release 0 again", "A later text for release zero."))
     releases.append(_release("r1", "Release 1 again", "A later text for release one."))
-    monkeypatch.setattr("indexer.pipeline.readers.read_sources", lambda paths: iter(releases))
+    monkeypatch.setattr(
+        "dalil.indexer.build.pipeline.readers.read_sources", lambda paths: iter(releases)
+    )
     settings = make_settings(tmp_path)
     report = run(settings, encoder, tmp_path, commit_releases=2)
     assert (report.added, report.updated, report.failed) == (5, 0, 0)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.models import ReadFailure, Release
-from indexer.readers import read_sources
-from indexer.readers.dates import normalize_date
+from dalil.indexer.models import ReadFailure, Release
+from dalil.indexer.readers import read_sources
+from dalil.indexer.readers.dates import normalize_date
 
 BODY_1 = "The minister met the Secretary General of NATO in Kuwait on Monday, officials said."
 BODY_2 = "Both sides discussed regional security and cooperation against terrorism and crime."
@@ -562,7 +562,7 @@ def test_shared_founding_release_and_ant_head(shared_data: Path, tmp_path: Path)
 
 
 def test_committed_sample_corpus_reads_cleanly() -> None:
-    from indexer.chunking import split_release
+    from dalil.indexer.text.chunking import split_release
 
     sample = Path(__file__).resolve().parents[1] / "indexer" / "sample_data"
     items = read(sample)

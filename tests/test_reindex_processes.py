@@ -25,11 +25,11 @@ from reindex_fixtures import (
 )
 from web_fixtures import free_port, wait_healthy
 
-from indexer import generations as gens
-from indexer.index import Index
-from indexer.pause import MARKER
-from indexer.reindex import reindex
-from indexer.verify import verify_dir
+from dalil.indexer.build.pause import MARKER
+from dalil.indexer.build.reindex import reindex
+from dalil.indexer.generations import layout as gens
+from dalil.indexer.generations.verify import verify_dir
+from dalil.indexer.store.index import Index
 
 PAUSE_TIMEOUT = 60.0
 START_TIMEOUT = 60.0

@@ -32,7 +32,7 @@ def served(m3_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         [
             sys.executable,
             "-m",
-            "web.cli",
+            "dalil.web.cli.main",
             "serve",
             "--index",
             str(index),
@@ -104,7 +104,7 @@ def test_serve_refuses_a_taken_port(m3_index: Path, tmp_path: Path, served: str)
         [
             sys.executable,
             "-m",
-            "web.cli",
+            "dalil.web.cli.main",
             "serve",
             "--index",
             str(m3_index),

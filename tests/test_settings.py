@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.errors import SettingsError
-from indexer.settings import DEFAULT_ENCODERS, Settings, load_settings, usable_cores
+from dalil.indexer.errors import SettingsError
+from dalil.indexer.settings import DEFAULT_ENCODERS, Settings, load_settings, usable_cores
 
 
 @pytest.fixture(autouse=True)

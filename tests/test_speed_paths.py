@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import pipeline
-from indexer.embedding import load_encoders
-from indexer.encoders import base as encoders_base
-from indexer.index import Index
-from indexer.keyword_store import KeywordStore
-from indexer.keyword_writer import KeywordWriteError, KeywordWriterProcess
-from indexer.models import Release, StoredParagraph
-from indexer.report import Outcomes, StageClock
-from indexer.settings import Settings
-from indexer.vector_store import VectorStore, build_ivf, default_nprobe, ivf_nlist
+from dalil.indexer.build import pipeline
+from dalil.indexer.build.report import Outcomes, StageClock
+from dalil.indexer.encoders import base as encoders_base
+from dalil.indexer.encoders.embedding import load_encoders
+from dalil.indexer.models import Release, StoredParagraph
+from dalil.indexer.settings import Settings
+from dalil.indexer.store.index import Index
+from dalil.indexer.store.keyword_store import KeywordStore
+from dalil.indexer.store.keyword_writer import KeywordWriteError, KeywordWriterProcess
+from dalil.indexer.store.vector_store import VectorStore, build_ivf, default_nprobe, ivf_nlist
 
 WORDS = [
     *[

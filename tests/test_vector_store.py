@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import vector_store
-from indexer.errors import DalilError, IndexCorruptError, IndexNotFoundError
-from indexer.vector_store import VectorStore, VectorStoreError
+from dalil.indexer.errors import DalilError, IndexCorruptError, IndexNotFoundError
+from dalil.indexer.store import vector_store
+from dalil.indexer.store.vector_store import VectorStore, VectorStoreError
 
 DIM = 16
 

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.pipeline import index_sources
-from indexer.settings import Settings
+from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "indexer" / "sample_data"
@@ -157,7 +157,7 @@ def m3_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _client(settings: Settings) -> Iterator[TestClient]:
-    from web.app import create_app
+    from dalil.web.server.app import create_app
 
     with TestClient(create_app(settings)) as client:
         yield client
@@ -211,7 +211,7 @@ def live_server(m3_index: Path) -> Iterator[str]:
     """uvicorn serving the use-m3 index on 127.0.0.1 in a thread; yields the base URL."""
     import uvicorn
 
-    from web.app import create_app
+    from dalil.web.server.app import create_app
 
     port = free_port()
     app = create_app(web_settings(m3_index, "use-m3"))

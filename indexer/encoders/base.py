@@ -11,8 +11,8 @@ from contextvars import ContextVar
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from indexer.errors import EncoderError
-from indexer.settings import usable_cores
+from dalil.indexer.errors import EncoderError
+from dalil.indexer.settings import usable_cores
 
 
 def check_threads(threads: int) -> int:

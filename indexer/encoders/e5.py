@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
-from indexer.errors import EncoderError
+from dalil.indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
+from dalil.indexer.errors import EncoderError
 
 NAME = "e5-small"
 DIM = 384

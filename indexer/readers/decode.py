@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bs4.dammit import EncodingDetector
 
-from indexer.errors import SourceError
+from dalil.indexer.errors import SourceError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a press-release file (txt/md/html) larger than this is refused
 PROBE_BYTES = 8192  # NUL bytes in the first PROBE_BYTES mean a binary file

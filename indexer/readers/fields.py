@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from indexer.errors import SourceError
-from indexer.language import UNDETERMINED, detect_language, normalize_language
-from indexer.models import Release
-from indexer.readers.dates import normalize_date
-from indexer.readers.paragraphs import clean, shorten
+from dalil.indexer.errors import SourceError
+from dalil.indexer.models import Release
+from dalil.indexer.readers.dates import normalize_date
+from dalil.indexer.readers.paragraphs import clean, shorten
+from dalil.indexer.text.language import UNDETERMINED, detect_language, normalize_language
 
 KNOWN_FIELDS = ("id", "title", "date", "source", "language", "url", "category")
 TEXT_FIELD = "text"

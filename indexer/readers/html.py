@@ -20,12 +20,12 @@ from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, T
 from bs4 import ProcessingInstruction as Instruction
 from bs4.exceptions import ParserRejectedMarkup
 
-from indexer.errors import SourceError
-from indexer.models import Release
-from indexer.readers.decode import decode_html, read_bytes
-from indexer.readers.fields import release_from_record
-from indexer.readers.ids import path_id
-from indexer.readers.paragraphs import clean
+from dalil.indexer.errors import SourceError
+from dalil.indexer.models import Release
+from dalil.indexer.readers.decode import decode_html, read_bytes
+from dalil.indexer.readers.fields import release_from_record
+from dalil.indexer.readers.ids import path_id
+from dalil.indexer.readers.paragraphs import clean
 
 DROPPED = (  # noqa: SIM905 - a word list reads best as words
     "script style noscript template nav header footer aside form button iframe svg canvas "

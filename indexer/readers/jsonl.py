@@ -20,12 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from indexer.errors import SourceError
-from indexer.models import ReadFailure, Release
-from indexer.readers.decode import PROBE_BYTES, decode_text, looks_binary, regular_file_size
-from indexer.readers.fields import release_from_record
-from indexer.readers.ids import item_id, path_id
-from indexer.readers.paragraphs import clean, text_paragraphs
+from dalil.indexer.errors import SourceError
+from dalil.indexer.models import ReadFailure, Release
+from dalil.indexer.readers.decode import PROBE_BYTES, decode_text, looks_binary, regular_file_size
+from dalil.indexer.readers.fields import release_from_record
+from dalil.indexer.readers.ids import item_id, path_id
+from dalil.indexer.readers.paragraphs import clean, text_paragraphs
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_JSON_BYTES = 1024 * 1024 * 1024  # a whole .json document larger than this is refused

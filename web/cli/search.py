@@ -1,0 +1,145 @@
+"""``dalil search "QUERY"``: print the best releases for a query.
+
+``--queries FILE.jsonl`` hands over to :mod:`search.batch` (``run_cli(args, settings) ->
+int``), which runs many queries at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from typing import Any
+
+from dalil.indexer.models import Filters
+from dalil.indexer.settings import Settings
+from dalil.web.cli.options import add_command
+
+SNIPPET_CHARS = 240
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "search",
+        help="search the index",
+        description="Search the index and print the best releases, best first.",
+    )
+    parser.add_argument("query", nargs="?", metavar="QUERY", help="what to search for")
+    parser.add_argument(
+        "--mode",
+        choices=("hybrid", "keyword", "semantic"),
+        default="hybrid",
+        help="hybrid (default), keyword (BM25) or semantic (dense vectors)",
+    )
+    parser.add_argument("-k", type=int, default=10, help="releases to show (default 10)")
+    parser.add_argument("--offset", type=int, default=0, help="skip this many releases")
+    parser.add_argument(
+        "--alpha", type=float, help="semantic weight 0..1 in hybrid mode (default: adaptive)"
+    )
+    parser.add_argument("--date-from", metavar="YYYY-MM-DD", help="released on or after")
+    parser.add_argument("--date-to", metavar="YYYY-MM-DD", help="released on or before")
+    parser.add_argument("--source", help="only this source")
+    parser.add_argument("--language", metavar="CODE", help="only this language (ar, en, ...)")
+    parser.add_argument("--category", help="only this category")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--queries",
+        metavar="FILE.jsonl",
+        help="run every query in FILE.jsonl (one JSON object a line) instead of QUERY",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.queries:
+        from dalil.search import batch  # the search engineer's batch runner
+
+        return int(batch.run_cli(args, settings))
+    if not args.query:
+        print("dalil search: error: give a QUERY (or --queries FILE.jsonl)", file=sys.stderr)
+        return 2
+
+    from dalil.search.engine import Searcher
+    from dalil.search.models import Query
+
+    query = Query(
+        text=args.query,
+        mode=args.mode,
+        alpha=args.alpha,
+        k=args.k,
+        offset=args.offset,
+        filters=Filters(
+            date_from=args.date_from,
+            date_to=args.date_to,
+            source=args.source,
+            language=args.language,
+            category=args.category,
+        ),
+    )
+    searcher = Searcher.open(settings)
+    try:
+        response = searcher.search(query)
+    finally:
+        searcher.close()
+    if args.json:
+        json.dump(
+            [hit_json(hit) for hit in response.hits], sys.stdout, ensure_ascii=False, indent=2
+        )
+        sys.stdout.write("\n")
+    else:
+        print(format_response(response))
+    return 0
+
+
+def hit_json(hit: Any) -> dict[str, Any]:
+    best = hit.snippets[0].text if hit.snippets else ""
+    return {
+        "release_id": hit.release_id,
+        "title": hit.title,
+        "date": hit.date,
+        "source": hit.source,
+        "language": hit.language,
+        "category": hit.category,
+        "url": hit.url,
+        "score": round(float(hit.score), 6),
+        "best_paragraph": best,
+        "snippets": [
+            {"paragraph_id": s.paragraph_id, "position": s.position, "text": s.text, "html": s.html}
+            for s in hit.snippets
+        ],
+    }
+
+
+def truncate(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut + " …"
+
+
+def format_response(response: Any) -> str:
+    """Plain text: a header line, then per hit rank, score, id, date, source, title and the
+    best paragraph (truncated)."""
+    lines = [
+        f"{response.total} release(s) for {response.query.text!r} "
+        f"({response.query.mode}, {response.took_ms:.0f} ms)"
+    ]
+    for rank, hit in enumerate(response.hits, start=response.query.offset + 1):
+        meta = "  ".join(x for x in (hit.release_id, hit.date, hit.source) if x)
+        lines.append("")
+        lines.append(f"{rank:>3}. {hit.score:.4f}  {meta}")
+        lines.append(f"     {hit.title}")
+        if hit.snippets:
+            wrapped = textwrap.fill(
+                truncate(hit.snippets[0].text),
+                width=96,
+                initial_indent="     ",
+                subsequent_indent="     ",
+            )
+            lines.append(wrapped)
+    if not response.hits:
+        lines.append("no matches")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""``dalil serve``: the search page and the JSON API over HTTP (uvicorn).
+
+Binds to 127.0.0.1:8000 unless ``--host`` / ``--port`` (or ``DALIL_HOST`` / ``DALIL_PORT``,
+dalil.toml) say otherwise. Exit status: 0 after a clean shutdown (Ctrl-C), 1 when the
+server cannot start (e.g. the port is taken).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from dalil.indexer.settings import Settings
+from dalil.web.cli.options import add_command
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "serve",
+        help="serve the search page and the JSON API over HTTP",
+        description=(
+            "Serve the search page (/), the JSON API (/api, documented at /docs) and the "
+            "release view. Writes through the API need an API key: set DALIL_API_KEY."
+        ),
+    )
+    parser.add_argument(
+        "--host", metavar="ADDRESS", help="address to bind (default: $DALIL_HOST or 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, metavar="N", help="port to listen on (default: $DALIL_PORT or 8000)"
+    )
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="server log level (default: info)"
+    )
+    parser.add_argument(
+        "--reindex-every",
+        metavar="DURATION",
+        help="also re-index the configured sources (dalil.toml [[sources]]) now and then every "
+        "DURATION (30s, 15m, 1h, 1d) in a background thread; new generations are served "
+        "without a restart",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from dalil.web.server.app import create_app
+
+    every = None
+    if args.reindex_every:
+        from dalil.web.server.scheduling import parse_duration
+
+        every = parse_duration(args.reindex_every)
+        if not settings.sources:
+            from dalil.indexer.errors import SettingsError
+            from dalil.indexer.settings import config_path
+
+            raise SettingsError(
+                f"--reindex-every needs sources: add [[sources]] tables to {config_path()}"
+            )
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings, reindex_every=every)
+    print(
+        f"dalil: serving {settings.index} at http://{settings.host}:{settings.port}/",
+        file=sys.stderr,
+    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=args.log_level,
+            proxy_headers=False,
+            server_header=False,
+            ws="none",
+            lifespan="on",
+        )
+    except SystemExit as exc:  # uvicorn exits when it cannot bind
+        return int(exc.code or 0) and 1
+    return 0

@@ -1,0 +1,56 @@
+"""``dalil verify``: check the live index generation (or one named with ``--generation``).
+
+Checks the manifest, SQLite's integrity, that SQLite, Whoosh and every FAISS file hold the
+same paragraph ids, and the files against the checksums recorded when the generation was
+published. Prints ``ok: ...`` or one problem per line. Exit status: 0 sound, 1 problems found,
+2 when there is no index to check.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from dalil.indexer.settings import Settings
+from dalil.web.cli.options import add_command
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(
+        subparsers,
+        "verify",
+        help="check an index: manifest, paragraph ids across parts, file checksums",
+        description=(
+            "Check the live index generation: manifest, SQLite integrity, the same paragraph "
+            "ids in FAISS, Whoosh and SQLite, and file checksums. Exit 0 when sound, 1 when "
+            "problems were found (one per line)."
+        ),
+    )
+    parser.add_argument(
+        "--generation", metavar="NAME", help="check this generation (e.g. gen-000003)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from dalil.indexer.errors import IndexNotFoundError
+    from dalil.indexer.generations.layout import resolve
+    from dalil.indexer.generations.verify import verify_dir
+    from dalil.indexer.store.manifest import MANIFEST_NAME, read_manifest
+
+    root = Path(settings.index)
+    directory = root / args.generation if args.generation else resolve(root)
+    if not (directory / MANIFEST_NAME).is_file() and not (directory / "docs.sqlite").exists():
+        raise IndexNotFoundError(f"no index at {directory}")
+    problems = verify_dir(directory)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    manifest = read_manifest(directory / MANIFEST_NAME)
+    print(
+        f"ok: {directory} ({manifest.releases} releases, {manifest.paragraphs} paragraphs, "
+        f"encoders {', '.join(manifest.encoder_names)})"
+    )
+    return 0

@@ -1,0 +1,240 @@
+"""JSON routes under /api: search, documents, health and stats."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+
+from dalil.indexer.build.runs import last_runs
+from dalil.indexer.errors import IndexNotFoundError, ReleaseNotFoundError
+from dalil.search.engine import Searcher
+from dalil.web.server import convert, writes
+from dalil.web.server.auth import require_api_key
+from dalil.web.server.concurrency import ReadWriteLock
+from dalil.web.server.deps import HolderDep, LockDep, SearcherDep, SettingsDep
+from dalil.web.server.errors import BadRequestError
+from dalil.web.server.schemas import (
+    MAX_BATCH,
+    MAX_K,
+    MAX_RELEASES_PER_WRITE,
+    DeleteOut,
+    EncoderOut,
+    ErrorOut,
+    FacetOut,
+    HealthOut,
+    ReleaseIn,
+    ReleaseOut,
+    RunOut,
+    SearchOut,
+    SearchRequest,
+    SimilarOut,
+    StatsOut,
+    WriteOut,
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "The request cannot be carried out (the message names the field)."),
+        (404, "No release with this id."),
+        (422, "A parameter is missing or out of bounds (the message names the field)."),
+        (503, "No index is loaded."),
+    )
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": ErrorOut, "description": "No API key, or a wrong one."},
+    403: {"model": ErrorOut, "description": "Writes are disabled: no API key is configured."},
+    409: {"model": ErrorOut, "description": "Another process is writing to the index."},
+}
+
+router = APIRouter(prefix="/api", responses=ERRORS)
+
+STATS_RUNS = 5  # re-indexing runs shown by /api/stats
+
+ReleaseId = Annotated[str, Path(min_length=1, max_length=300, description="Release id.")]
+SearchBody = Annotated[
+    SearchRequest | Annotated[list[SearchRequest], Body(min_length=1, max_length=MAX_BATCH)],
+    Body(description=f"One search, or a list of up to {MAX_BATCH} searches run as a batch."),
+]
+ReleaseBody = Annotated[
+    ReleaseIn | Annotated[list[ReleaseIn], Body(min_length=1, max_length=MAX_RELEASES_PER_WRITE)],
+    Body(description=f"One release, or a list of up to {MAX_RELEASES_PER_WRITE}."),
+]
+
+
+def _search(searcher: Searcher, lock: ReadWriteLock, req: SearchRequest) -> SearchOut:
+    with lock.read():
+        resp = searcher.search(convert.to_query(req))
+    return convert.search_out(req, resp)
+
+
+@router.get("/search", tags=["search"], summary="Search releases")
+def search_get(
+    params: Annotated[SearchRequest, Query()], searcher: SearcherDep, lock: LockDep
+) -> SearchOut:
+    """Releases best matching ``q``, with highlighted snippets, one page at a time."""
+    return _search(searcher, lock, params)
+
+
+@router.post("/search", tags=["search"], summary="Search releases (one or a batch)")
+def search_post(
+    body: SearchBody, searcher: SearcherDep, lock: LockDep
+) -> SearchOut | list[SearchOut]:
+    """The same as GET /api/search with a JSON body; a list of searches answers a list."""
+    if isinstance(body, list):
+        return [_search(searcher, lock, req) for req in body]
+    return _search(searcher, lock, body)
+
+
+@router.get(
+    "/documents/{release_id:path}/similar", tags=["documents"], summary="Releases like this one"
+)
+def similar(
+    release_id: ReleaseId,
+    searcher: SearcherDep,
+    lock: LockDep,
+    k: Annotated[int, Query(ge=1, le=MAX_K, description=f"How many releases (1 to {MAX_K}).")] = 10,
+) -> SimilarOut:
+    """More-like-this: the releases whose paragraphs are closest to this release's."""
+    with lock.read():
+        resp = searcher.similar(release_id, k=k)
+    return SimilarOut(
+        id=release_id,
+        results=[convert.hit_out(h) for h in resp.hits],
+        total=resp.total,
+        took_ms=round(resp.took_ms, 2),
+    )
+
+
+@router.get("/documents/{release_id:path}", tags=["documents"], summary="One release")
+def get_document(release_id: ReleaseId, searcher: SearcherDep, lock: LockDep) -> ReleaseOut:
+    """The release with its paragraphs (as indexed) and metadata."""
+    with lock.read():
+        stored = searcher.get_release(release_id)
+    return convert.release_out(stored)
+
+
+@router.post(
+    "/documents",
+    tags=["documents"],
+    summary="Add or replace releases",
+    status_code=201,
+    responses=WRITE_ERRORS,
+    dependencies=[Depends(require_api_key)],
+)
+def post_documents(
+    body: ReleaseBody,
+    searcher: SearcherDep,
+    lock: LockDep,
+    settings: SettingsDep,
+    holder: HolderDep,
+) -> WriteOut:
+    """Index one release or a list; a release whose id exists replaces it. Searchable in
+    both retrievers when the call returns."""
+    items = body if isinstance(body, list) else [body]
+    releases = [convert.to_release(item) for item in items]
+    seen: set[str] = set()
+    for position, release in enumerate(releases):
+        if release.id in seen:
+            field = f"[{position}].id" if isinstance(body, list) else "id"
+            raise BadRequestError(field, f"release id {release.id!r} is given twice")
+        seen.add(release.id)
+    return writes.upsert(searcher, lock, settings, releases, holder)
+
+
+@router.put(
+    "/documents/{release_id:path}",
+    tags=["documents"],
+    summary="Add or replace one release",
+    responses=WRITE_ERRORS,
+    dependencies=[Depends(require_api_key)],
+)
+def put_document(
+    release_id: ReleaseId,
+    body: Annotated[ReleaseIn, Body()],
+    searcher: SearcherDep,
+    lock: LockDep,
+    settings: SettingsDep,
+    holder: HolderDep,
+) -> WriteOut:
+    """Store the release under this id (the body's id, if any, must be the same)."""
+    if body.id is not None and body.id != release_id:
+        raise BadRequestError("id", f"the body's id {body.id!r} is not the URL's {release_id!r}")
+    return writes.upsert(searcher, lock, settings, [convert.to_release(body, release_id)], holder)
+
+
+@router.delete(
+    "/documents/{release_id:path}",
+    tags=["documents"],
+    summary="Delete one release",
+    responses=WRITE_ERRORS,
+    dependencies=[Depends(require_api_key)],
+)
+def delete_document(
+    release_id: ReleaseId, searcher: SearcherDep, lock: LockDep, holder: HolderDep
+) -> DeleteOut:
+    """Remove the release from the index (both retrievers) when the call returns."""
+    removed = writes.delete(searcher, lock, release_id, holder)
+    if removed is None:
+        raise ReleaseNotFoundError(f"no release with id {release_id!r} in the index")
+    return DeleteOut(id=release_id, paragraphs=removed)
+
+
+@router.get("/health", tags=["status"], summary="Is the service up?")
+def health(request: Request) -> HealthOut:
+    """Process up; index loaded; its counts and encoders. 200 even when degraded."""
+    state = request.app.state
+    settings = state.settings
+    base: dict[str, Any] = {
+        "index": str(settings.index),
+        "writes_enabled": settings.api_key is not None
+        and bool(settings.api_key.get_secret_value()),
+    }
+    try:
+        with state.holder.lease() as searcher:
+            releases, paragraphs = searcher.index.docs.counts()
+            encoders = _encoders(searcher)
+    except IndexNotFoundError:
+        error = state.holder.load_error or state.load_error
+        return HealthOut(status="degraded", index_loaded=False, error=error, **base)
+    return HealthOut(
+        status="ok",
+        index_loaded=True,
+        releases=releases,
+        paragraphs=paragraphs,
+        encoders=encoders,
+        **base,
+    )
+
+
+@router.get("/stats", tags=["status"], summary="What the index holds")
+def stats(searcher: SearcherDep, lock: LockDep, settings: SettingsDep) -> StatsOut:
+    """Counts, encoders, date range, the sources, languages and categories, the live index
+    generation and the last re-indexing runs (newest first)."""
+    with lock.read():
+        releases, paragraphs = searcher.index.docs.counts()
+        facets = searcher.index.docs.facets()
+    return StatsOut(
+        releases=releases,
+        paragraphs=paragraphs,
+        encoders=_encoders(searcher),
+        built_at=searcher.index.manifest.built_at,
+        date_min=facets.date_min,
+        date_max=facets.date_max,
+        sources=[FacetOut(value=v, count=n) for v, n in facets.sources],
+        languages=[FacetOut(value=v, count=n) for v, n in facets.languages],
+        categories=[FacetOut(value=v, count=n) for v, n in facets.categories],
+        generation=_generation(searcher),
+        runs=[RunOut(**r.to_json()) for r in last_runs(settings.index, STATS_RUNS)],
+    )
+
+
+def _generation(searcher: Searcher) -> str | None:
+    index = searcher.index
+    return index.path.name if index.path != index.root else None
+
+
+def _encoders(searcher: Searcher) -> list[EncoderOut]:
+    return [EncoderOut(name=n, dim=d) for n, d in searcher.index.manifest.encoders]

@@ -1,0 +1,102 @@
+"""Conversions between the API's pydantic models and dalil's frozen records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dalil.indexer.models import Filters, Release, text_hash
+from dalil.indexer.store.docstore import StoredRelease
+from dalil.indexer.text.language import detect_language
+from dalil.search.models import Hit, Query, SearchResponse
+from dalil.web.server.schemas import (
+    HitOut,
+    ParagraphOut,
+    ReleaseIn,
+    ReleaseOut,
+    SearchOut,
+    SearchRequest,
+    SnippetOut,
+)
+
+API_ORIGIN = "api"
+
+
+def to_query(req: SearchRequest) -> Query:
+    filters = Filters(
+        date_from=req.date_from,
+        date_to=req.date_to,
+        source=req.source,
+        language=req.language,
+        category=req.category,
+    )
+    return Query(
+        text=req.q, mode=req.mode, alpha=req.alpha, k=req.k, offset=req.offset, filters=filters
+    )
+
+
+def hit_out(hit: Hit) -> HitOut:
+    return HitOut(
+        id=hit.release_id,
+        title=hit.title,
+        score=round(float(hit.score), 6),
+        date=hit.date,
+        source=hit.source,
+        language=hit.language,
+        category=hit.category,
+        url=hit.url,
+        snippets=[
+            SnippetOut(paragraph_id=s.paragraph_id, position=s.position, text=s.text, html=s.html)
+            for s in hit.snippets
+        ],
+    )
+
+
+def search_out(req: SearchRequest, resp: SearchResponse) -> SearchOut:
+    return SearchOut(
+        query=req,
+        results=[hit_out(h) for h in resp.hits],
+        total=resp.total,
+        took_ms=round(resp.took_ms, 2),
+    )
+
+
+def release_out(stored: StoredRelease) -> ReleaseOut:
+    return ReleaseOut(
+        id=stored.id,
+        title=stored.title,
+        date=stored.date,
+        source=stored.source,
+        language=stored.language,
+        url=stored.url,
+        category=stored.category,
+        origin=stored.origin,
+        metadata=dict(stored.metadata or {}),
+        paragraphs=[
+            ParagraphOut(id=p.id, position=p.position, text=p.text) for p in stored.paragraphs
+        ],
+    )
+
+
+def derived_id(body: ReleaseIn) -> str:
+    """A stable id for a release sent without one: same content, same id."""
+    return "api-" + text_hash(body.title + "\n" + "\n".join(body.body_paragraphs()))[:16]
+
+
+def to_release(body: ReleaseIn, release_id: str | None = None) -> Release:
+    """The release record to index; ``release_id`` (from the URL) wins over ``body.id``."""
+    paragraphs = body.body_paragraphs()
+    language = body.language or detect_language(body.title + "\n" + "\n".join(paragraphs))
+    metadata: dict[str, Any] = dict(body.metadata)
+    rid = release_id or body.id or derived_id(body)
+    return Release(
+        id=rid,
+        title=body.title,
+        paragraphs=tuple(paragraphs),
+        origin=f"{API_ORIGIN}:{rid}",
+        date=body.date,
+        source=body.source,
+        language=language if language and language != "und" else None,
+        url=body.url,
+        category=body.category,
+        metadata=metadata,
+    )
