@@ -12,7 +12,8 @@ the same paragraphs, measured in the same run.
    RSS (the largest process, getrusage of the children, and the peak sum over the process
    tree sampled from /proc every 0.2 s), index size on disk, FAISS index type.
 3. Before and after that run (never during it), each encoder alone encodes the texts the
-   pipeline embeds (title + first paragraph, as :func:`indexer.pipeline.embedding_text`):
+   pipeline embeds (title + first paragraph, as
+   :func:`dalil.indexer.build.pipeline.embedding_text`):
    all of them with ``--raw-all``, else an evenly spaced sample of ``--raw-sample``; the
    better of 1 and ``--threads`` threads; the mean of the before and after rates is the raw
    rate. "Combined" throughput is that of running the encoders one after the other:
@@ -43,11 +44,12 @@ from paths import DALIL, DEFAULT_DATA, REPO, RESULTS, news_file
 
 sys.path.insert(0, str(REPO))
 
-from dalil.indexer import chunking, readers  # noqa: E402
+from dalil.indexer import readers  # noqa: E402
 from dalil.indexer.build.pipeline import embedding_text  # noqa: E402
 from dalil.indexer.encoders.embedding import encode_passages, load_encoder  # noqa: E402
 from dalil.indexer.models import ReadFailure  # noqa: E402
 from dalil.indexer.settings import Settings  # noqa: E402
+from dalil.indexer.text import chunking  # noqa: E402
 
 
 def make_slice(news: Path, paragraphs: int, out: Path) -> tuple[int, list[str]]:

@@ -26,8 +26,8 @@ from query_speed import queries
 
 sys.path.insert(0, str(REPO))
 
-from dalil.indexer.generations.layout import resolve  # noqa: E402
 from dalil.indexer.store.keyword_store import KeywordStore  # noqa: E402
+from dalil.indexer.store.layout import resolve  # noqa: E402
 
 
 def whoosh_search(store: KeywordStore, text: str, limit: int) -> list[tuple[int, float]]:

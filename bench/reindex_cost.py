@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO))
 
 from dalil.indexer.build.reindex import reindex  # noqa: E402
 from dalil.indexer.build.runs import RunRecord  # noqa: E402
-from dalil.indexer.generations.layout import resolve  # noqa: E402
 from dalil.indexer.generations.verify import verify_dir  # noqa: E402
 from dalil.indexer.settings import Settings, SourceConfig, usable_cores  # noqa: E402
+from dalil.indexer.store.layout import resolve  # noqa: E402
 
 ANT = REPO.parent / "shared" / "data" / "news" / "ant-v2.1-arabic-news.jsonl.gz"
 

@@ -1,6 +1,158 @@
-"""dalil's indexer: read releases, split them into paragraphs, encode and store them.
+"""dalil's indexing layer: read releases, split them into paragraphs, encode and store them,
+and publish each change as a new index generation.
 
-Stages are pure steps: read (``indexer.readers``) -> split (``indexer.chunking``) ->
-analyse / encode (``indexer.analysis``, ``indexer.embedding``) -> write (``indexer.docstore``,
-``indexer.keyword_store``, ``indexer.vector_store``), orchestrated by ``indexer.pipeline``.
+Sub-packages, in the order a release travels:
+
+- ``readers/``      files, folders and configured sources -> :class:`Release` records
+- ``text/``         language identification, paragraph splitting, keyword analysis
+- ``encoders/``     the :class:`Encoder` protocol and the built-in encoders
+- ``store/``        one index on disk: SQLite, Whoosh, FAISS, the manifest, and every on-disk
+                    name (``store/layout.py``)
+- ``generations/``  publish the next generation atomically, checksums, verification
+- ``build/``        write runs: the one write path (``build/generation.py``), the pipeline,
+                    ``dalil reindex``, run records
+
+Base modules: ``models`` (records), ``errors``, ``settings``, ``timing``.
+
+The names below are the face the layers above (``dalil.search``, ``dalil.web``) use. They are
+resolved on first use, so importing this package costs nothing: a command that needs no
+encoder never loads one.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dalil.indexer.faces import lazy_face
+
+_FACE = {
+    # records and settings
+    "Filters": "models",
+    "ReadFailure": "models",
+    "Release": "models",
+    "StoredParagraph": "models",
+    "text_hash": "models",
+    "FILTER_FIELDS": "models",
+    "VALUE_FILTERS": "models",
+    "iso_date": "models",
+    "Settings": "settings",
+    "config_path": "settings",
+    "load_settings": "settings",
+    "usable_cores": "settings",
+    # errors
+    "DalilError": "errors",
+    "EncoderError": "errors",
+    "IndexCorruptError": "errors",
+    "IndexError_": "errors",
+    "IndexLockedError": "errors",
+    "IndexMismatchError": "errors",
+    "IndexNotFoundError": "errors",
+    "ReleaseNotFoundError": "errors",
+    "SettingsError": "errors",
+    "SourceError": "errors",
+    # reading and text
+    "read_sources": "readers",
+    "detect_language": "text.language",
+    # encoders
+    "Encoder": "encoders.embedding",
+    "load_encoder": "encoders.embedding",
+    "load_encoders": "encoders.embedding",
+    "leaving_a_core_free": "encoders.base",
+    # the index on disk
+    "Index": "store.index",
+    "StoredRelease": "store.docstore",
+    "live_stamp": "store.layout",
+    "migrate_legacy": "generations.publish",
+    "verify_index": "generations.verify",
+    # write runs
+    "Change": "build.generation",
+    "build_next_generation": "build.generation",
+    "index_sources": "build.generation",
+    "reindex": "build.reindex",
+    "RunRecord": "build.runs",
+    "append_run": "build.runs",
+    "last_runs": "build.runs",
+}
+
+__all__ = [
+    "Change",
+    "DalilError",
+    "Encoder",
+    "EncoderError",
+    "FILTER_FIELDS",
+    "Filters",
+    "Index",
+    "IndexCorruptError",
+    "IndexError_",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "ReadFailure",
+    "Release",
+    "ReleaseNotFoundError",
+    "RunRecord",
+    "Settings",
+    "SettingsError",
+    "SourceError",
+    "StoredParagraph",
+    "StoredRelease",
+    "VALUE_FILTERS",
+    "append_run",
+    "build_next_generation",
+    "config_path",
+    "detect_language",
+    "index_sources",
+    "iso_date",
+    "last_runs",
+    "leaving_a_core_free",
+    "live_stamp",
+    "load_encoder",
+    "load_encoders",
+    "load_settings",
+    "migrate_legacy",
+    "read_sources",
+    "reindex",
+    "text_hash",
+    "usable_cores",
+    "verify_index",
+]
+
+
+__getattr__, __dir__ = lazy_face(__name__, _FACE, globals())
+
+if TYPE_CHECKING:
+    from dalil.indexer.build.generation import Change, build_next_generation, index_sources
+    from dalil.indexer.build.reindex import reindex
+    from dalil.indexer.build.runs import RunRecord, append_run, last_runs
+    from dalil.indexer.encoders.base import leaving_a_core_free
+    from dalil.indexer.encoders.embedding import Encoder, load_encoder, load_encoders
+    from dalil.indexer.errors import (
+        DalilError,
+        EncoderError,
+        IndexCorruptError,
+        IndexError_,
+        IndexLockedError,
+        IndexMismatchError,
+        IndexNotFoundError,
+        ReleaseNotFoundError,
+        SettingsError,
+        SourceError,
+    )
+    from dalil.indexer.generations.publish import migrate_legacy
+    from dalil.indexer.generations.verify import verify_index
+    from dalil.indexer.models import (
+        FILTER_FIELDS,
+        VALUE_FILTERS,
+        Filters,
+        ReadFailure,
+        Release,
+        StoredParagraph,
+        iso_date,
+        text_hash,
+    )
+    from dalil.indexer.readers import read_sources
+    from dalil.indexer.settings import Settings, config_path, load_settings, usable_cores
+    from dalil.indexer.store.docstore import StoredRelease
+    from dalil.indexer.store.index import Index
+    from dalil.indexer.store.layout import live_stamp
+    from dalil.indexer.text.language import detect_language

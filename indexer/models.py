@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -23,7 +25,8 @@ class Release:
     """One press release as read from a source, before splitting.
 
     ``paragraphs`` are the source's own paragraph boundaries (blank lines, block elements,
-    JSON text lines); :mod:`indexer.chunking` merges and splits them into index paragraphs.
+    JSON text lines); :mod:`dalil.indexer.text.chunking` merges and splits them into index
+    paragraphs.
     ``date`` is ISO ``YYYY-MM-DD`` or None. ``origin`` says where it came from (path, or
     ``path:line`` for JSONL). ``content_hash`` covers everything that is indexed.
     """
@@ -109,6 +112,25 @@ class Filters:
 
     def is_empty(self) -> bool:
         return not any((self.date_from, self.date_to, self.source, self.language, self.category))
+
+
+# Filter fields, declared once: every layer (query parsing, SQL, Whoosh, API, page) reads them
+# from here. The value filters match a release field exactly; the dates bound ``date``.
+FILTER_FIELDS = tuple(f.name for f in fields(Filters))
+VALUE_FILTERS = ("source", "language", "category")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(value: str) -> str:
+    """``value`` if it is a real calendar date written ``YYYY-MM-DD``; ValueError otherwise
+    (the one date check of queries and filters, wherever they come from)."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"is not a real date: {value!r}") from None
+    return value
 
 
 @dataclass(frozen=True)

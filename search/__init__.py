@@ -1,1 +1,65 @@
-"""dalil's query layer: keyword and semantic retrieval, fusion, grouping, highlighting."""
+"""dalil's query layer: keyword and semantic retrieval over the index, one fused ranking,
+releases grouped from paragraphs, Arabic-aware highlighting, batch queries and the quality
+benchmark (``evaluation/``).
+
+Modules: ``models`` (Query, Hit, SearchResponse), ``validation``, ``retrievers`` (keyword and
+dense candidate lists), ``ranking`` (the shipped fusion formula), ``grouping``,
+``highlight``, ``engine`` (the :class:`Searcher`), ``batch``, ``evaluation/`` (sets, metrics,
+the benchmark runner and its baselines).
+
+The names below are the face ``dalil.web`` uses, resolved on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dalil.indexer.faces import lazy_face
+
+_FACE = {
+    "Searcher": "engine",
+    "Hit": "models",
+    "Mode": "models",
+    "MODES": "models",
+    "Query": "models",
+    "SearchResponse": "models",
+    "Snippet": "models",
+    "SearchError": "errors",
+    "InvalidQueryError": "errors",
+    "MAX_K": "validation",
+    "MAX_OFFSET": "validation",
+    "MAX_TEXT_CHARS": "validation",
+    "run_batch": "batch",
+    "build_sets": "evaluation.sets",
+    "run_benchmark": "evaluation.runner",
+}
+
+__all__ = [
+    "Hit",
+    "InvalidQueryError",
+    "MAX_K",
+    "MAX_OFFSET",
+    "MAX_TEXT_CHARS",
+    "MODES",
+    "Mode",
+    "Query",
+    "SearchError",
+    "SearchResponse",
+    "Searcher",
+    "Snippet",
+    "build_sets",
+    "run_batch",
+    "run_benchmark",
+]
+
+
+__getattr__, __dir__ = lazy_face(__name__, _FACE, globals())
+
+if TYPE_CHECKING:
+    from dalil.search.batch import run_batch
+    from dalil.search.engine import Searcher
+    from dalil.search.errors import InvalidQueryError, SearchError
+    from dalil.search.evaluation.runner import run_benchmark
+    from dalil.search.evaluation.sets import build_sets
+    from dalil.search.models import MODES, Hit, Mode, Query, SearchResponse, Snippet
+    from dalil.search.validation import MAX_K, MAX_OFFSET, MAX_TEXT_CHARS

@@ -17,19 +17,15 @@ the exit status is 1 when any line failed, else 0.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from dalil.indexer.models import Filters
+from dalil.indexer.models import FILTER_FIELDS, Filters
 from dalil.search.errors import InvalidQueryError
-from dalil.search.models import Hit, Query, SearchResponse
+from dalil.search.models import Query, SearchResponse
 
-FILTER_FIELDS = ("date_from", "date_to", "source", "language", "category")
 QUERY_FIELDS = ("mode", "alpha", "k", "offset")
 
 
@@ -64,27 +60,10 @@ def parse_line(line: str, defaults: Query) -> tuple[Any, Query]:
     return qid, replace(defaults, **changes)
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "id": hit.release_id,
-        "score": round(float(hit.score), 6),
-        "title": hit.title,
-        "snippets": [
-            {"paragraph_id": s.paragraph_id, "position": s.position, "text": s.text, "html": s.html}
-            for s in hit.snippets
-        ],
-        "date": hit.date,
-        "source": hit.source,
-        "language": hit.language,
-        "category": hit.category,
-        "url": hit.url,
-    }
-
-
 def response_json(qid: Any, response: SearchResponse) -> dict[str, Any]:
     return {
         "id": qid,
-        "results": [hit_json(h) for h in response.hits],
+        "results": [h.as_json() for h in response.hits],
         "total": response.total,
         "took_ms": round(response.took_ms, 2),
     }
@@ -119,44 +98,3 @@ def run_batch(searcher: SupportsSearch, lines: Iterable[str], defaults: Query, o
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return failures
-
-
-def defaults_from_args(args: argparse.Namespace) -> Query:
-    """The command line's options as the default query (its text is a placeholder)."""
-    values: Mapping[str, Any] = vars(args)
-
-    def given(name: str, default: Any) -> Any:  # an explicit 0 stays 0 (and is validated)
-        value = values.get(name)
-        return default if value is None else value
-
-    return Query(
-        text="-",
-        mode=given("mode", "hybrid"),
-        alpha=values.get("alpha"),
-        k=given("k", 10),
-        offset=given("offset", 0),
-        filters=Filters(**{name: values.get(name) for name in FILTER_FIELDS}),
-    )
-
-
-def run_cli(args: argparse.Namespace, settings: Any) -> int:
-    """``dalil search --queries FILE.jsonl`` ("-" reads standard input)."""
-    from dalil.search.engine import Searcher
-
-    path = str(args.queries)
-    if path != "-" and not Path(path).is_file():
-        print(f"dalil search: error: no queries file {path}", file=sys.stderr)
-        return 2
-    defaults = defaults_from_args(args)
-    searcher = Searcher.open(settings)
-    try:
-        if path == "-":
-            failures = run_batch(searcher, sys.stdin, defaults, sys.stdout)
-        else:
-            with open(path, encoding="utf-8") as handle:
-                failures = run_batch(searcher, handle, defaults, sys.stdout)
-    finally:
-        searcher.close()
-    if failures:
-        print(f"dalil search: {failures} query line(s) failed", file=sys.stderr)
-    return 1 if failures else 0

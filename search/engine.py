@@ -5,7 +5,7 @@
     searcher.similar(release_id, k=10)
     searcher.close()
 
-Ranking (see :mod:`search.fusion` for why): keyword BM25F z-scores, each encoder's cosine
+Ranking (see :mod:`dalil.search.fusion` for why): keyword BM25F z-scores, each encoder's cosine
 z-scores calibrated per language group, averaged over encoders, and fused with the
 language-aware adaptive weighting (or a fixed ``alpha`` when the query gives one). Lists are
 deepened until no unseen paragraph can beat the last release shown, so pages are exact.
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dalil.indexer.encoders.embedding import Encoder, load_encoders
+from dalil.indexer.generations.publish import migrate_legacy
 from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store.docstore import StoredRelease
 from dalil.indexer.store.index import Index
@@ -76,6 +77,7 @@ class Searcher:
         """Open ``settings.index`` and load the encoders its manifest names (explicitly set
         ``settings.encoders`` must match them: :class:`IndexMismatchError` otherwise)."""
         explicit = "encoders" in settings.model_fields_set
+        migrate_legacy(settings.index)
         index = Index.open(settings.index, settings.encoder_names if explicit else None)
         try:
             encoders = load_encoders(list(index.manifest.encoder_names), threads=settings.threads)
@@ -100,7 +102,7 @@ class Searcher:
         return self._retrievers
 
     def get_release(self, release_id: str) -> StoredRelease:
-        """The stored release, or :class:`~indexer.errors.ReleaseNotFoundError`."""
+        """The stored release, or :class:`~dalil.indexer.errors.ReleaseNotFoundError`."""
         return self.index.docs.get_release(release_id)
 
     # -- searching ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Arabic-aware highlighting: the surface words of a paragraph whose normalised stems match
 a query term are wrapped in ``<mark>``; everything else is HTML-escaped.
 
-Matching goes through :mod:`indexer.analysis` (the keyword index's own normalisation and
+Matching goes through :mod:`dalil.indexer.text.analysis` (the keyword index's own normalisation and
 Snowball stemming), so a word is marked when the keyword side would have matched it. Because
 Snowball's Arabic stemmer does not strip every clitic the same way (المدرسة, والمدرسة and
 مدرسة get three different stems), each Arabic word is also compared after removing its

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from dalil.indexer.models import Filters
 
@@ -48,6 +48,28 @@ class Hit:
     language: str | None = None
     category: str | None = None
     url: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The one JSON shape of a hit: ``dalil search --json``, batch output and the API."""
+        return {
+            "id": self.release_id,
+            "score": round(float(self.score), 6),
+            "title": self.title,
+            "snippets": [
+                {
+                    "paragraph_id": s.paragraph_id,
+                    "position": s.position,
+                    "text": s.text,
+                    "html": s.html,
+                }
+                for s in self.snippets
+            ],
+            "date": self.date,
+            "source": self.source,
+            "language": self.language,
+            "category": self.category,
+            "url": self.url,
+        }
 
 
 @dataclass(frozen=True)

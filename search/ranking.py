@@ -3,7 +3,7 @@ for any paragraph (seen in a list or not), with an upper bound for the paragraph
 returned. The engine deepens the lists until that bound is below the last release it has to
 show, so every page is exact and page 2 continues page 1 (threshold-algorithm style).
 
-Calibration uses only the top :data:`~search.fusion.STATS_DEPTH` of each list, and keyword
+Calibration uses only the top :data:`~dalil.search.fusion.STATS_DEPTH` of each list, and keyword
 values below that depth are raised to the floor, so a paragraph's score does not depend on
 how deep the lists were fetched.
 """

@@ -5,7 +5,7 @@ SQLite), so a list of ``limit`` comes back whenever ``limit`` matching paragraph
 
 The semantic side is retrieved per *language group* (see :func:`group_key`): a global search,
 then a search restricted to each language that the global list under-represents, so every
-language's own top paragraphs are there to calibrate it (:mod:`search.fusion`). Without this,
+language's own top paragraphs are there to calibrate it (:mod:`dalil.search.fusion`). Without this,
 an encoder's same-language bias would keep e.g. English paragraphs out of the candidates of
 an Arabic query altogether.
 """
@@ -50,7 +50,8 @@ class DenseRetrieved:
 
 
 class Retrievers:
-    """Keyword and semantic retrieval over one open :class:`~indexer.index.Index`. Caches
+    """Keyword and semantic retrieval over one open :class:`~dalil.indexer.store.index.Index`.
+    Caches
     (filtered id sets, language counts) are keyed by the index manifest, so they refresh
     after every committed write."""
 

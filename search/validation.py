@@ -1,31 +1,26 @@
-"""Checks on a :class:`~search.models.Query`; every failure is an
-:class:`~search.errors.InvalidQueryError` naming the field."""
+"""Checks on a :class:`~dalil.search.models.Query`; every failure is an
+:class:`~dalil.search.errors.InvalidQueryError` naming the field."""
 
 from __future__ import annotations
 
 import math
-import re
-from datetime import date
 
-from dalil.indexer.models import Filters
+from dalil.indexer.models import VALUE_FILTERS, Filters, iso_date
 from dalil.search.errors import InvalidQueryError
 from dalil.search.models import MODES, Query
 
 MAX_TEXT_CHARS = 1000
 MAX_K = 100
 MAX_OFFSET = 1000
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def check_date(field: str, value: str | None) -> None:
     if value is None:
         return
-    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise InvalidQueryError(field, f"must be a date YYYY-MM-DD, got {value!r}")
     try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise InvalidQueryError(field, f"is not a real date: {value!r}") from None
+        iso_date(value)
+    except ValueError as exc:
+        raise InvalidQueryError(field, str(exc)) from None
 
 
 def check_filters(filters: Filters) -> None:
@@ -37,7 +32,7 @@ def check_filters(filters: Filters) -> None:
         raise InvalidQueryError(
             "date_from", f"{filters.date_from} is after date_to {filters.date_to}"
         )
-    for name in ("source", "language", "category"):
+    for name in VALUE_FILTERS:
         value = getattr(filters, name)
         if value is not None and not isinstance(value, str):
             raise InvalidQueryError(name, f"must be text, got {type(value).__name__}")

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from dalil.indexer.build.pipeline import upsert_releases
+from dalil.indexer.build.pipeline import apply_releases
 from dalil.indexer.encoders.embedding import load_encoders
 from dalil.indexer.models import Filters, Release
 from dalil.indexer.settings import load_settings
 from dalil.indexer.store.index import Index
-from dalil.search.batch import defaults_from_args, parse_line, run_batch, run_cli
+from dalil.search.batch import parse_line, run_batch
 from dalil.search.errors import InvalidQueryError
 from dalil.search.models import Hit, Query, SearchResponse, Snippet
 from dalil.search.validation import validate_query
+from dalil.web.cli.search import defaults_from_args
+from dalil.web.cli.search import run_queries_file as run_cli
 
 DEFAULTS = Query(text="-", mode="hybrid", k=10, filters=Filters(source="wire"))
 
@@ -132,7 +134,7 @@ def test_run_cli_on_a_real_index(tmp_path: Path, capsys):
         ),
         Release("gas", "Gas", ("Gas exports grew by ten percent this year.",), "t", language="en"),
     ]
-    upsert_releases(index, encoders, releases, settings)
+    apply_releases(index, encoders, settings, releases)
     index.close()
     queries = tmp_path / "q.jsonl"
     queries.write_text(

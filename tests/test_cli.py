@@ -6,17 +6,17 @@ import json
 import os
 import subprocess
 import sys
-import types
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from dalil import search as search_layer
 from dalil.indexer.models import Filters
 from dalil.indexer.store.index import Index
 from dalil.search.models import Hit, Query, SearchResponse, Snippet
 from dalil.web.cli.main import build_parser, main
-from dalil.web.cli.search import format_response, hit_json, truncate
+from dalil.web.cli.search import format_response, truncate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -147,9 +147,9 @@ def test_text_and_json_output() -> None:
     text = format_response(response)
     assert "  1. 0.8765  samples/bahrain  2019-12-10  mofa" in text
     assert "البحرين والناتو" in text and text.rstrip().endswith("…")
-    data = hit_json(response.hits[0])
-    assert data["release_id"] == "samples/bahrain" and data["language"] == "ar"
-    assert data["best_paragraph"].startswith("وأكد")
+    data = response.hits[0].as_json()
+    assert data["id"] == "samples/bahrain" and data["language"] == "ar"
+    assert data["snippets"][0]["text"].startswith("وأكد")
     assert data["snippets"][0]["paragraph_id"] == 7
     json.dumps(data, ensure_ascii=False)
     assert truncate("short") == "short"
@@ -178,16 +178,14 @@ class FakeSearcher:
 def test_search_command_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake = types.ModuleType("dalil.search.engine")
-    fake.Searcher = FakeSearcher  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "dalil.search.engine", fake)
+    monkeypatch.setattr(search_layer, "Searcher", FakeSearcher, raising=False)
     monkeypatch.setenv("DALIL_CONFIG", str(tmp_path / "none.toml"))
     FakeSearcher.queries = []
     args = ["search", "الناتو", "--index", str(tmp_path / "idx"), "--mode", "keyword"]
     args += ["-k", "5", "--offset", "5", "--language", "ar", "--date-from", "2019-01-01"]
     assert main([*args, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out[0]["release_id"] == "samples/bahrain" and out[0]["score"] == 0.8765
+    assert out[0]["id"] == "samples/bahrain" and out[0]["score"] == 0.8765
     query = FakeSearcher.queries[0]
     assert (query.text, query.mode, query.k, query.offset) == ("الناتو", "keyword", 5, 5)
     assert query.filters == Filters(language="ar", date_from="2019-01-01")
@@ -208,8 +206,8 @@ def test_index_then_search_end_to_end(tmp_path: Path, corpus: Path) -> None:
     found = dalil("search", "water security", "--index", index, "--json", cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)
-    assert hits and hits[0]["release_id"] == "water"
-    assert "water" in hits[0]["best_paragraph"].lower()
+    assert hits and hits[0]["id"] == "water"
+    assert "water" in hits[0]["snippets"][0]["text"].lower()
     assert {"title", "date", "source", "language", "score", "snippets"} <= set(hits[0])
     text = dalil("search", "steel tariffs", "--index", index, "--mode", "keyword", cwd=tmp_path)
     assert text.returncode == 0, text.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dalil.indexer.build.pipeline import upsert_releases
+from dalil.indexer.build.pipeline import apply_releases
 from dalil.indexer.encoders.embedding import load_encoders
 from dalil.indexer.errors import ReleaseNotFoundError
 from dalil.indexer.models import Filters, Release
@@ -68,7 +68,7 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
     settings = load_settings(index=path, encoders="hash-test", threads=1)
     encoders = load_encoders(["hash-test"], threads=1)
     index = Index.create(path, encoders)
-    upsert_releases(index, encoders, corpus(), settings)
+    apply_releases(index, encoders, settings, corpus())
     index.close()
     s = Searcher.open(settings)
     yield s
@@ -226,7 +226,7 @@ def test_founding_release_cross_lingual(tmp_path: Path, founding_release: Path) 
     settings = load_settings(index=path, encoders="use-m3", threads=1)
     encoders = load_encoders(["use-m3"], threads=1)
     index = Index.create(path, encoders)
-    upsert_releases(index, encoders, releases, settings)
+    apply_releases(index, encoders, settings, releases)
     with Searcher(index, encoders, settings) as searcher:
         for mode in ("hybrid", "semantic"):
             resp = searcher.search(Query(text="Bahrain NATO partnership", mode=mode, k=3))
@@ -255,7 +255,7 @@ def test_deep_pages_are_consistent(tmp_path: Path) -> None:
     settings = load_settings(index=path, encoders="hash-test", threads=1)
     encoders = load_encoders(["hash-test"], threads=1)
     index = Index.create(path, encoders)
-    upsert_releases(index, encoders, releases, settings)
+    apply_releases(index, encoders, settings, releases)
     with Searcher(index, encoders, settings) as searcher:
         for mode in ("hybrid", "semantic", "keyword"):
             small, large = [], []
@@ -277,7 +277,7 @@ def test_writes_through_the_searcher_are_seen(tmp_path: Path) -> None:
     settings = load_settings(index=path, encoders="hash-test", threads=1)
     encoders = load_encoders(["hash-test"], threads=1)
     index = Index.create(path, encoders)
-    upsert_releases(index, encoders, corpus()[:6], settings)
+    apply_releases(index, encoders, settings, corpus()[:6])
     with Searcher(index, encoders, settings) as searcher:
         filters = Filters(source="late-wire")
         assert searcher.search(Query("volcano", filters=filters)).hits == ()
@@ -289,7 +289,7 @@ def test_writes_through_the_searcher_are_seen(tmp_path: Path) -> None:
             source="late-wire",
             language="en",
         )
-        upsert_releases(searcher.index, encoders, [fresh], settings)
+        apply_releases(searcher.index, encoders, settings, [fresh])
         resp = searcher.search(Query("volcano", filters=filters))
         assert release_ids(resp) == ["new"] and resp.total == 1
         assert "<mark>volcano</mark>" in resp.hits[0].snippets[0].html

@@ -12,15 +12,16 @@ import pytest
 from fastapi.testclient import TestClient
 from reindex_fixtures import feed_records, release, settings_for, write_config, write_feed
 
-from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.build.generation import index_sources
 from dalil.indexer.build.reindex import reindex
 from dalil.indexer.build.runs import last_runs
 from dalil.indexer.errors import IndexCorruptError, IndexLockedError, SettingsError
-from dalil.indexer.generations import layout as gens
-from dalil.indexer.generations.publish import publish_next, writer_lock
+from dalil.indexer.generations.publish import migrate_legacy, publish_next, writer_lock
 from dalil.indexer.generations.verify import verify_dir
 from dalil.indexer.settings import load_settings
+from dalil.indexer.store import layout as gens
 from dalil.indexer.store.index import Index
+from dalil.search.engine import Searcher
 from dalil.web.server.scheduling import parse_duration
 
 
@@ -114,19 +115,25 @@ def test_keep_generations_and_leftovers(root: Path) -> None:
     assert not (index_root / "gen-000007").exists()
 
 
-def test_legacy_root_is_read_then_migrated(tmp_path: Path, root: Path) -> None:
+@pytest.mark.parametrize("opener", ["searcher", "write"])
+def test_legacy_root_is_migrated_once_on_open(tmp_path: Path, root: Path, opener: str) -> None:
+    """An index in the layout before generations becomes gen-000001 the first time dalil
+    opens it (to search or to write); a write then publishes gen-000002 as usual."""
     legacy = tmp_path / "legacy"
     Index.create(legacy, {"hash-test": _encoder()}).close()
     (legacy / "README.txt").write_text("keep me", encoding="utf-8")
-    with Index.open(legacy) as index:
-        assert index.path == legacy
     settings = load_settings(index=legacy, encoders="hash-test", threads=1)
+    if opener == "searcher":
+        Searcher.open(settings).close()
+        assert gens.current_name(legacy) == "gen-000001"
     index_sources(settings, [root / "feed"], progress=False)
-    assert gens.current_name(legacy) == "gen-000001"
+    assert gens.current_name(legacy) == "gen-000002"
+    assert (legacy / "gen-000001" / "manifest.json").is_file()
     assert not (legacy / "manifest.json").exists() and not (legacy / "docs.sqlite").exists()
     assert (legacy / "README.txt").read_text(encoding="utf-8") == "keep me"
     with Index.open(legacy) as index:
         assert index.manifest.releases == 5 and index.verify() == []
+    assert migrate_legacy(legacy) is False  # once
 
 
 def test_refuses_to_publish_a_generation_that_fails_verification(root: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.build.generation import index_sources
 from dalil.indexer.encoders.embedding import load_encoder
 from dalil.indexer.errors import (
     IndexCorruptError,
@@ -19,9 +19,9 @@ from dalil.indexer.errors import (
     IndexMismatchError,
     IndexNotFoundError,
 )
-from dalil.indexer.generations.layout import resolve
 from dalil.indexer.settings import load_settings
 from dalil.indexer.store.index import Index, faiss_path
+from dalil.indexer.store.layout import resolve
 
 
 def write_corpus(root: Path) -> Path:
@@ -134,9 +134,12 @@ def test_damaged_files(built: Path) -> None:
         Index.open(built)
 
 
-def test_interrupted_commit_is_refused_then_repaired(tmp_path: Path, built: Path, encoders) -> None:
-    """SQLite committed a changed release but Whoosh and FAISS did not (a crash between the
-    parts' commits): opening refuses, the next `dalil index` run repairs from SQLite."""
+def test_damaged_live_generation_is_refused_not_republished(
+    tmp_path: Path, built: Path, encoders
+) -> None:
+    """Parts that disagree in the live generation (damage after publication): opening
+    refuses, and the next write refuses to publish a copy of it; the live generation stays
+    and `--rebuild` makes a sound one."""
     from dalil.indexer.models import Paragraph, Release
     from dalil.indexer.store.docstore import DocStore
 
@@ -150,10 +153,14 @@ def test_interrupted_commit_is_refused_then_repaired(tmp_path: Path, built: Path
 
     root = built.parent
     settings = load_settings(index=root, encoders="hash-test", threads=1)
-    report = index_sources(settings, [tmp_path / "src"], encoders=encoders, progress=False)
-    assert report.repaired > 0 and "repaired" in report.summary()
-    assert report.updated == 1  # the source still has the old text of "one"
-    with Index.open(root) as index:  # the repaired next generation
+    with pytest.raises(IndexCorruptError, match="rebuild"):
+        index_sources(settings, [tmp_path / "src"], encoders=encoders, progress=False)
+    assert resolve(root) == built
+    report = index_sources(
+        settings, [tmp_path / "src"], encoders=encoders, progress=False, rebuild=True
+    )
+    assert report.added == 3
+    with Index.open(root) as index:
         assert index.path != built and index.verify() == []
 
 
@@ -196,7 +203,6 @@ def test_another_writer_publishes_a_new_generation(tmp_path: Path, built: Path, 
         )
         settings = load_settings(index=root, encoders="hash-test", threads=1)
         index_sources(settings, [extra], encoders=encoders, progress=False)
-        assert reader.reload_if_changed() is False  # its generation never changes
         assert reader.vectors["hash-test"].count == before and reader.compare_parts() == []
         with Index.open(root) as fresh:
             assert fresh.path != built

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dalil.indexer.build.generation import index_sources
 from dalil.indexer.build.pipeline import (
+    apply_releases,
     delete_releases,
     embedding_text,
     encode_texts,
-    index_sources,
-    upsert_releases,
 )
 from dalil.indexer.encoders.embedding import load_encoder, load_encoders
 from dalil.indexer.errors import IndexMismatchError
@@ -230,9 +230,7 @@ def test_duplicate_id_later_wins_across_commits(
     releases = [_release(f"r{i}", f"Release {i}", f"Text of release number {i}.") for i in range(5)]
     releases.insert(1, _release("r0", "Release 0 again", "A later text for release zero."))
     releases.append(_release("r1", "Release 1 again", "A later text for release one."))
-    monkeypatch.setattr(
-        "dalil.indexer.build.pipeline.readers.read_sources", lambda paths: iter(releases)
-    )
+    monkeypatch.setattr("dalil.indexer.build.generation.read_sources", lambda paths: iter(releases))
     settings = make_settings(tmp_path)
     report = run(settings, encoder, tmp_path, commit_releases=2)
     assert (report.added, report.updated, report.failed) == (5, 0, 0)
@@ -302,9 +300,9 @@ def test_upsert_and_delete(tmp_path: Path, corpus: Path, encoder) -> None:
             origin="api",
             language="en",
         )
-        report = upsert_releases(index, {"hash-test": encoder}, [new], settings)
+        report = apply_releases(index, {"hash-test": encoder}, settings, [new])
         assert report.added == 1
-        again = upsert_releases(index, {"hash-test": encoder}, [new], settings)
+        again = apply_releases(index, {"hash-test": encoder}, settings, [new])
         assert again.unchanged == 1 and again.paragraphs_embedded == 0
         ids = {p.id for p in index.docs.get_release("api-1").paragraphs}
         assert ids <= index.keywords.ids()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dalil.indexer.build import pipeline
-from dalil.indexer.build.report import Outcomes, StageClock
+from dalil.indexer.build.outcomes import Outcomes
 from dalil.indexer.encoders import base as encoders_base
 from dalil.indexer.encoders.embedding import load_encoders
 from dalil.indexer.models import Release, StoredParagraph
@@ -18,6 +18,7 @@ from dalil.indexer.store.index import Index
 from dalil.indexer.store.keyword_store import KeywordStore
 from dalil.indexer.store.keyword_writer import KeywordWriteError, KeywordWriterProcess
 from dalil.indexer.store.vector_store import VectorStore, build_ivf, default_nprobe, ivf_nlist
+from dalil.indexer.timing import StageClock
 
 WORDS = [
     *[

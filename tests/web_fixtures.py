@@ -23,7 +23,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.build.generation import index_sources
 from dalil.indexer.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]

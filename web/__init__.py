@@ -1,1 +1,3 @@
-"""dalil over HTTP (FastAPI JSON API + search page) and the `dalil` command line."""
+"""dalil for people and other programs: the ``dalil`` command line (``cli/``) and the HTTP
+server with its JSON API and search page (``server/``). Uses only the faces of
+``dalil.search`` and ``dalil.indexer``."""

@@ -2,12 +2,11 @@
 
 Only new or changed releases (by ``content_hash``) are split and embedded. Work is committed
 in chunks: SQLite first (it assigns the paragraph ids and is the source of truth), then
-Whoosh, then every FAISS file, then the manifest. A crash between those steps leaves parts
-that disagree; :meth:`indexer.index.Index.open` refuses such an index, and the next
-``dalil index`` run repairs it from SQLite (:func:`repair`).
+Whoosh, then every FAISS file, then the manifest. All of it happens in a staged copy of the
+live generation (:mod:`dalil.indexer.build.generation`), so a crash between those steps only
+leaves a staging directory that the next run removes.
 
-Encoding is a pure function of a batch of texts (:func:`encode_texts`), so it can move to
-another process later.
+Encoding is a pure function of a batch of texts (:func:`encode_texts`).
 """
 
 from __future__ import annotations
@@ -15,29 +14,23 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
-from dalil.indexer.text import chunking
-
-from dalil.indexer.encoders import reuse as embed_cache
-
+from dalil.indexer.build.outcomes import ADDED, UNCHANGED, UPDATED, Outcomes
+from dalil.indexer.build.runs import RunRecord
 from dalil.indexer.encoders import embedding
-
-from dalil.indexer import readers
+from dalil.indexer.build import reuse as embed_cache
 from dalil.indexer.encoders.base import threads_at_most
 from dalil.indexer.errors import IndexMismatchError, SourceError
-from dalil.indexer.generations.layout import resolve
-from dalil.indexer.store.index import Index, index_exists
-from dalil.indexer.store.keyword_writer import KeywordWriterProcess
-from dalil.indexer.store.manifest import MANIFEST_NAME, encoder_slug, read_manifest
 from dalil.indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
-from dalil.indexer.generations.publish import publish_next
-from dalil.indexer.build.report import ADDED, UNCHANGED, UPDATED, IndexReport, Outcomes, StageClock
 from dalil.indexer.settings import usable_cores
+from dalil.indexer.store.index import Index
+from dalil.indexer.store.keyword_writer import KeywordWriterProcess
+from dalil.indexer.text import chunking
+from dalil.indexer.timing import StageClock
 
 if TYPE_CHECKING:
     from dalil.indexer.encoders.embedding import Encoder
@@ -307,98 +300,30 @@ class _PendingCommit:
     release_ids: frozenset[str]
 
 
-# -- repair ---------------------------------------------------------------------------------
+# -- entry points (called by dalil.indexer.build.generation on a staged copy) ---------------
 
 
-def repair(index: Index, encoders: Mapping[str, Encoder], settings: Settings) -> int:
-    """Bring Whoosh and every FAISS file back in line with SQLite after an interrupted
-    commit: drop ids SQLite doesn't have, re-add (re-embedding) the ones they miss. Returns
-    how many paragraph ids were fixed."""
-    fixed = 0
-    for diff in index.compare_parts():
-        missing = index.docs.paragraphs(diff.missing.tolist())
-        rows = [missing[i] for i in sorted(missing)]
-        extra = diff.extra.tolist()
-        if diff.part == "whoosh":
-            with index.keywords.writer() as writer:
-                if extra:
-                    writer.delete_ids(extra)
-                if rows:
-                    writer.add(rows)
-        else:
-            name = next(n for n in index.vectors if diff.part == f"faiss/{encoder_slug(n)}")
-            store = index.vectors[name]
-            if extra:
-                store.remove(np.asarray(extra, dtype=np.int64))
-            if rows:
-                texts = [embedding_text(p.title, p.position, p.text) for p in rows]
-                ids = np.asarray([p.id for p in rows], dtype=np.int64)
-                store.add(ids, encode_texts(encoders[name], texts, settings.batch_size))
-        fixed += len(rows) + len(extra)
-    if fixed:
-        index.save()
-    return fixed
-
-
-# -- entry points ---------------------------------------------------------------------------
-
-
-def index_sources(
-    settings: Settings,
-    sources: Iterable[str | Path],
-    *,
-    encoders: Mapping[str, Encoder] | None = None,
-    progress: bool = True,
-    rebuild: bool = False,
-    commit_releases: int = COMMIT_RELEASES,
-) -> IndexReport:
-    """Index ``sources`` (files or directories) into ``settings.index``, creating it if
-    needed. Encoders: ``encoders`` if given; else the existing index's (an explicit
-    ``settings.encoders`` that differs raises :class:`IndexMismatchError`); else
-    ``settings.encoder_names``. The work goes into the next generation (a copy of the live
-    one, or an empty one with ``rebuild``), published when done (:mod:`indexer.publish`);
-    nothing is published when nothing changed."""
-    clock = StageClock()
-    path = Path(settings.index)
-    names = _encoder_names(settings, path, encoders, rebuild=rebuild)
-    created = False
-
-    def build(staging: Path, live: Path | None) -> IndexReport:
-        nonlocal created
-        with clock.stage("load_encoders"):
-            loaded = _load(names, encoders, settings)
-        if live is None:
-            created = True
-            index = Index.create(staging, loaded)
-        else:
-            index = Index.open(staging, encoder_names=names, check=False)
-        try:
-            items = readers.read_sources(list(sources))
-            return _index_into(index, loaded, settings, items, progress, commit_releases, clock)
-        finally:
-            index.close()
-
-    def changed(report: IndexReport) -> bool:
-        return created or bool(report.added or report.updated or report.deleted or report.repaired)
-
-    published = publish_next(
-        path, build, fresh=rebuild, keep=settings.keep_generations, changed=changed
-    )
-    return published.result
-
-
-def upsert_releases(
+def apply_releases(
     index: Index,
     encoders: Mapping[str, Encoder],
-    releases: Iterable[Release],
     settings: Settings,
-) -> IndexReport:
-    """Add or replace releases in an open index (the web API's write path); unchanged ones
-    are left alone. Holds the writer lock while writing."""
-    clock, outcomes = StageClock(), Outcomes()
+    items: Iterable[Release | ReadFailure],
+    *,
+    clock: StageClock | None = None,
+    progress: bool = False,
+    commit_releases: int = COMMIT_RELEASES,
+) -> RunRecord:
+    """Index ``items`` (releases and read failures) into an open index: new and changed
+    releases are split, embedded and written; unchanged ones are counted and left alone."""
     _check_encoders(index, encoders)
-    with index.writing():
-        _Run(index, encoders, settings, clock, outcomes).consume(releases)
+    clock = clock if clock is not None else StageClock()
+    outcomes = Outcomes()
+    show = progress and sys.stderr.isatty()
+    with index.writing(), tqdm(
+        desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
+    ) as bar:
+        run = _Run(index, encoders, settings, clock, outcomes, bar)
+        run.consume(items, commit_releases=commit_releases)
     return outcomes.report(clock)
 
 
@@ -421,88 +346,6 @@ def delete_releases(index: Index, ids: Iterable[str]) -> int:
         if deleted:
             index.save()
     return deleted
-
-
-def index_items(
-    index: Index,
-    encoders: Mapping[str, Encoder],
-    settings: Settings,
-    items: Iterable[Release | ReadFailure],
-    *,
-    clock: StageClock | None = None,
-    progress: bool = False,
-) -> IndexReport:
-    """Repair, then index ``items`` (releases and read failures) into an open index: the
-    body of :func:`index_sources` for callers that read their own sources (re-indexing)."""
-    clock = clock if clock is not None else StageClock()
-    return _index_into(index, encoders, settings, items, progress, COMMIT_RELEASES, clock)
-
-
-def encoder_names_for(
-    settings: Settings, path: Path, encoders: Mapping[str, Encoder] | None = None
-) -> list[str]:
-    """The encoders of the index at ``path`` (or, for a new one, the configured ones); an
-    explicit ``settings.encoders`` that differs raises :class:`IndexMismatchError`."""
-    return _encoder_names(settings, Path(path), encoders)
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def _index_into(
-    index: Index,
-    encoders: Mapping[str, Encoder],
-    settings: Settings,
-    items: Iterable[Release | ReadFailure],
-    progress: bool,
-    commit_releases: int,
-    clock: StageClock,
-) -> IndexReport:
-    outcomes = Outcomes()
-    show = progress and sys.stderr.isatty()
-    with index.writing():
-        with clock.stage("repair"):
-            outcomes.repaired = repair(index, encoders, settings)
-        with tqdm(
-            desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
-        ) as bar:
-            run = _Run(index, encoders, settings, clock, outcomes, bar)
-            run.consume(items, commit_releases=commit_releases)
-    if not outcomes.repaired:
-        clock.seconds.pop("repair", None)
-    return outcomes.report(clock)
-
-
-def _encoder_names(
-    settings: Settings,
-    path: Path,
-    encoders: Mapping[str, Encoder] | None,
-    *,
-    rebuild: bool = False,
-) -> list[str]:
-    """Given encoders, else explicitly set ones (flag, env, dalil.toml), else the existing
-    index's, else the default. Explicit ones that differ from the index's need ``rebuild``."""
-    explicit = "encoders" in settings.model_fields_set
-    if encoders is not None:
-        return list(encoders)
-    if not index_exists(path) or (rebuild and explicit):
-        return list(settings.encoder_names)
-    built_with = read_manifest(resolve(path) / MANIFEST_NAME).encoder_names
-    if explicit and set(settings.encoder_names) != set(built_with):
-        raise IndexMismatchError(
-            f"the index at {path} was built with encoders {', '.join(built_with)}, not "
-            f"{', '.join(settings.encoder_names)}; to change encoders rebuild it: "
-            f"`dalil index --rebuild --encoders {settings.encoders} SOURCE...`"
-        )
-    return list(built_with)
-
-
-def _load(
-    names: Sequence[str], given: Mapping[str, Encoder] | None, settings: Settings
-) -> dict[str, Encoder]:
-    if given is not None:
-        return dict(given)
-    return dict(embedding.load_encoders(list(names), threads=settings.threads))
 
 
 def _check_encoders(index: Index, encoders: Mapping[str, Encoder]) -> None:

@@ -1,5 +1,6 @@
-"""``runs.jsonl`` at the index root: one JSON line per re-indexing run (the last ones are
-shown by ``/api/stats`` and ``dalil reindex --history``)."""
+"""The one record of a write run (:class:`RunRecord`) and ``runs.jsonl`` at the index root:
+one JSON line per run of ``dalil index``, ``dalil reindex``, a schedule or an API write (the
+last ones are shown by ``/api/stats``)."""
 
 from __future__ import annotations
 
@@ -11,23 +12,28 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from dalil.indexer.models import ReadFailure
 from dalil.indexer.store.durable import atomic_write_text
+from dalil.indexer.store.layout import RUNS_NAME
 
-RUNS_NAME = "runs.jsonl"
 MAX_BYTES = 1_000_000  # beyond this the file is cut to its last KEEP_LINES lines
 KEEP_LINES = 500
 
 PUBLISHED, UNCHANGED, FAILED, LOCKED = "published", "unchanged", "failed", "locked"
+FAILURES_RECORDED = 20  # runs.jsonl keeps the first few failures of a run
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run: when, how it ended (``published`` / ``unchanged`` / ``failed`` /
-    ``locked``), what it did and how long each stage took."""
+    """One write run: when, how it ended (``published`` / ``unchanged`` / ``failed`` /
+    ``locked``), what it did (counts over distinct release ids; ``duplicates``: ids met more
+    than once, the later one kept) and how long each stage took (``stage_seconds`` keys:
+    probe, read, split, ``encode:<encoder>``, write_sqlite, write_whoosh, write_faiss, delete,
+    copy, verify, publish, switch, collect, load_encoders)."""
 
-    started: str
-    finished: str
-    status: str
+    started: str = ""
+    finished: str = ""
+    status: str = UNCHANGED
     trigger: str = "cli"
     generation: str | None = None
     added: int = 0
@@ -40,38 +46,65 @@ class RunRecord:
     seconds: float = 0.0
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
     error: str | None = None
-    failures: tuple[str, ...] = ()  # the first few, "origin: reason"
+    failures: tuple[ReadFailure, ...] = ()
+    duplicates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stage_seconds", MappingProxyType(dict(self.stage_seconds)))
         object.__setattr__(self, "failures", tuple(self.failures))
+        object.__setattr__(self, "duplicates", tuple(self.duplicates))
+
+    @property
+    def paragraphs_per_second(self) -> float:
+        return self.paragraphs_embedded / self.seconds if self.seconds > 0 else 0.0
 
     def to_json(self) -> dict[str, Any]:
+        """The one serialised form (``runs.jsonl`` and ``/api/stats``)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
         data["seconds"] = round(self.seconds, 3)
-        data["failures"] = list(self.failures)
+        data["failures"] = [str(f) for f in self.failures[:FAILURES_RECORDED]]
+        data["duplicates"] = list(self.duplicates[:FAILURES_RECORDED])
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["failures"] = tuple(_failure(text) for text in known.get("failures", ()))
         return cls(**known)
 
     def summary(self) -> str:
+        """One line: ``added N, updated N, unchanged N, failed N — P paragraphs in S s (X
+        paragraphs/s)`` plus deletions, duplicates, reuse, the generation and any error."""
         line = (
-            f"{self.status}: added {self.added}, updated {self.updated}, deleted "
-            f"{self.deleted}, unchanged {self.unchanged}, failed {self.failed} in "
-            f"{self.seconds:.1f} s"
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"failed {self.failed} — {self.paragraphs_embedded} paragraphs in "
+            f"{self.seconds:.1f} s ({self.paragraphs_per_second:.1f} paragraphs/s)"
         )
+        extras = []
+        if self.deleted:
+            extras.append(f"deleted {self.deleted}")
+        if self.duplicates:
+            shown = ", ".join(self.duplicates[:5]) + (" …" if len(self.duplicates) > 5 else "")
+            extras.append(
+                f"{len(self.duplicates)} release id(s) seen more than once, the later one "
+                f"kept: {shown}"
+            )
+        if self.paragraphs_reused:
+            extras.append(f"{self.paragraphs_reused} unchanged paragraph(s) not re-embedded")
         if self.generation:
-            line += f" -> {self.generation}"
+            extras.append(f"published {self.generation}")
         if self.error:
-            line += f" ({self.error})"
-        return line
+            extras.append(self.error)
+        return line + "".join(f"; {e}" for e in extras)
 
     def stages_line(self) -> str:
         return ", ".join(f"{name} {secs:.2f} s" for name, secs in self.stage_seconds.items())
+
+
+def _failure(text: str) -> ReadFailure:
+    origin, _, reason = str(text).partition(": ")
+    return ReadFailure(origin, reason)
 
 
 def append_run(root: Path, record: RunRecord) -> None:

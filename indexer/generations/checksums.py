@@ -21,9 +21,8 @@ from typing import Any
 
 from dalil.indexer.errors import IndexCorruptError
 from dalil.indexer.store.durable import atomic_write_text
+from dalil.indexer.store.layout import CHECKSUMS_NAME, DOCS_NAME, WHOOSH_LOCK_MARK
 
-CHECKSUMS_NAME = "checksums.json"
-DOCS_NAME = "docs.sqlite"
 _SKIP_SUFFIXES = (".lock", ".tmp", "-wal", "-shm", "-journal")
 _CHUNK = 1 << 20
 
@@ -47,7 +46,7 @@ def tracked_files(directory: Path) -> list[str]:
         if (
             rel in (CHECKSUMS_NAME, DOCS_NAME)
             or name.startswith(".")
-            or "WRITELOCK" in name
+            or WHOOSH_LOCK_MARK in name
             or name.endswith(_SKIP_SUFFIXES)
         ):
             continue

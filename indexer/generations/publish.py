@@ -21,22 +21,22 @@ from typing import Generic, TypeVar
 
 from filelock import FileLock
 
-from dalil.indexer.build.pause import pause_point
-from dalil.indexer.build.report import StageClock
 from dalil.indexer.errors import IndexCorruptError
-from dalil.indexer.generations import layout as gens
 from dalil.indexer.generations.checksums import write_checksums
 from dalil.indexer.generations.verify import verify_dir
+from dalil.indexer.store import layout as gens
 from dalil.indexer.store.durable import fsync_path, fsync_tree
-from dalil.indexer.store.index import (
+from dalil.indexer.store.index import locked
+from dalil.indexer.store.layout import (
     DOCS_NAME,
     FAISS_DIR,
     LOCK_NAME,
+    MANIFEST_NAME,
     PART_NAMES,
     WHOOSH_DIR,
-    locked,
+    WHOOSH_LOCK_MARK,
 )
-from dalil.indexer.store.manifest import MANIFEST_NAME
+from dalil.indexer.timing import StageClock
 
 T = TypeVar("T")
 
@@ -75,7 +75,7 @@ def copy_index(source: Path, target: Path) -> None:
 
 
 def _is_lock(name: str) -> bool:
-    return "WRITELOCK" in name or name.endswith((".lock", ".tmp")) or name.startswith(".")
+    return WHOOSH_LOCK_MARK in name or name.endswith((".lock", ".tmp")) or name.startswith(".")
 
 
 def _backup_sqlite(source: Path, target: Path) -> None:
@@ -124,9 +124,9 @@ def publish_next(
     clock = clock if clock is not None else StageClock()
     with writer_lock(root) if lock else nullcontext():
         gens.remove_leftovers(root)
+        if gens.is_legacy(root):
+            _migrate(root)
         live = gens.live_dir(root)
-        if live is not None and live != root:
-            remove_legacy(root)
         number = gens.next_number(root)
         staging = gens.staging_dir(root, number)
         try:
@@ -142,18 +142,14 @@ def publish_next(
             with clock.stage("verify"):
                 _seal(staging, live)
             name = gens.generation_name(number)
-            final = root / name
-            pause_point("publish")
-            staging.rename(final)
-            fsync_path(root)
+            with clock.stage("publish"):
+                staging.rename(root / name)
+                fsync_path(root)
             with clock.stage("switch"):
                 gens.write_current(root, name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        pause_point("switched")
-        if live == root:  # migrated from the layout before generations
-            remove_legacy(root)
         with clock.stage("collect"):
             collected = gens.collect_garbage(root, keep)
     return Published(result, name, tuple(collected))
@@ -167,11 +163,44 @@ def _seal(staging: Path, live: Path | None) -> None:
     problems = verify_dir(staging, checksums=False)
     if problems:
         raise IndexCorruptError(
-            "refusing to publish a generation that fails verification: " + "; ".join(problems)
+            "refusing to publish a generation that fails verification: "
+            + "; ".join(problems)
+            + ". The live generation is unchanged; if it is damaged, rebuild the index:"
+            " `dalil index --rebuild SOURCE...`"
         )
 
 
-def remove_legacy(root: Path) -> None:
+def migrate_legacy(root: Path) -> bool:
+    """Once, when dalil opens it: an index in the layout before generations (its files
+    directly in ``root``) becomes ``gen-000001`` with ``CURRENT`` pointing at it, through the
+    same copy, seal and switch as every publication. Returns whether it migrated."""
+    root = Path(root).absolute()
+    if not gens.is_legacy(root):
+        return False
+    with writer_lock(root):
+        if not gens.is_legacy(root):  # another process migrated it meanwhile
+            return False
+        _migrate(root)
+    return True
+
+
+def _migrate(root: Path) -> None:
+    number = gens.next_number(root)
+    staging = gens.staging_dir(root, number)
+    try:
+        copy_index(root, staging)
+        _seal(staging, None)
+        name = gens.generation_name(number)
+        staging.rename(root / name)
+        fsync_path(root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    gens.write_current(root, name)
+    _remove_legacy(root)
+
+
+def _remove_legacy(root: Path) -> None:
     """Delete the index files of the layout before generations from ``root`` (after its
     content was copied into a generation). The writer lock file stays."""
     (root / MANIFEST_NAME).unlink(missing_ok=True)

@@ -6,11 +6,14 @@ files match ``checksums.json``."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
-from dalil.indexer.errors import IndexError_
-from dalil.indexer.generations.checksums import DOCS_NAME, check_checksums
+from dalil.indexer.errors import IndexError_, IndexNotFoundError
+from dalil.indexer.generations.checksums import check_checksums
 from dalil.indexer.store.index import Index
+from dalil.indexer.store.layout import DOCS_NAME, MANIFEST_NAME, resolve
+from dalil.indexer.store.manifest import Manifest, read_manifest
 
 
 def verify_dir(directory: Path, *, checksums: bool = True) -> list[str]:
@@ -46,3 +49,23 @@ def _quick_check(path: Path) -> list[str]:
         return [f"{path}: not a readable SQLite database ({exc})"]
     bad = [str(r[0]) for r in rows if r[0] != "ok"]
     return [f"{path}: {line}" for line in bad[:10]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``dalil verify``'s answer for one generation: where, what it holds, what is wrong."""
+
+    directory: Path
+    problems: tuple[str, ...]
+    manifest: Manifest | None
+
+
+def verify_index(root: Path, generation: str | None = None) -> Verdict:
+    """Check the live generation under ``root`` (or the one named ``generation``)."""
+    root = Path(root)
+    directory = root / generation if generation else resolve(root)
+    if not (directory / MANIFEST_NAME).is_file() and not (directory / DOCS_NAME).exists():
+        raise IndexNotFoundError(f"no index at {directory}")
+    problems = tuple(verify_dir(directory))
+    manifest = None if problems else read_manifest(directory / MANIFEST_NAME)
+    return Verdict(directory, problems, manifest)

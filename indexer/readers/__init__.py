@@ -1,7 +1,7 @@
 """Read press releases from files and folders.
 
-``read_sources(paths)`` yields a :class:`~indexer.models.Release` per press release and a
-:class:`~indexer.models.ReadFailure` (origin + one-line reason) per file or record that cannot
+``read_sources(paths)`` yields a :class:`~dalil.indexer.models.Release` per press release and a
+:class:`~dalil.indexer.models.ReadFailure` (origin + one-line reason) per file or record that cannot
 be read; it never raises for bad input. Formats: .txt and .md (:mod:`.text`), .html / .htm
 (:mod:`.html`), .json, .jsonl and their .gz versions (:mod:`.jsonl`).
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dalil.indexer.models import ReadFailure, Release
+from dalil.indexer.models import VALUE_FILTERS, ReadFailure, Release
 from dalil.indexer.readers import read_sources
 from dalil.indexer.settings import SourceConfig
 
@@ -78,7 +78,7 @@ def with_defaults(release: Release, config: SourceConfig) -> Release:
     """Fill the fields the release lacks from the source's defaults (re-hashing it)."""
     changes = {
         name: getattr(config, name)
-        for name in ("source", "language", "category")
+        for name in VALUE_FILTERS
         if getattr(config, name) and not getattr(release, name)
     }
     if not changes:

@@ -1,6 +1,6 @@
 """Plain-text (.txt) and Markdown (.md) press releases.
 
-Front matter (see :mod:`indexer.readers.frontmatter`) may give the title and the other fields.
+Front matter (see :mod:`dalil.indexer.readers.frontmatter`) may give the title and the other fields.
 Without a title there, the first non-empty line is the title when it looks like a heading (a
 Markdown heading, or at most :data:`HEADING_CHARS` characters not ending in a full stop, with
 more text after it); it is then not repeated as a paragraph. Otherwise the first line stays a

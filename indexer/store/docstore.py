@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dalil.indexer.errors import IndexCorruptError, ReleaseNotFoundError
-from dalil.indexer.models import Filters, Paragraph, Release, StoredParagraph
+from dalil.indexer.models import VALUE_FILTERS, Filters, Paragraph, Release, StoredParagraph
 
 SCHEMA_VERSION = 1
 _BATCH = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -62,7 +62,8 @@ _PARAGRAPH_COLUMNS = (
 
 @dataclass(frozen=True)
 class StoredRelease:
-    """A release as stored: the :class:`~indexer.models.Release` fields (``paragraphs`` are the
+    """A release as stored: the :class:`~dalil.indexer.models.Release` fields (``paragraphs`` are
+    the
     stored index paragraphs, in order) plus when it was indexed."""
 
     id: str
@@ -130,7 +131,7 @@ def filter_clause(filters: Filters | None) -> tuple[str, list[str]]:
     if filters.date_to:
         conditions.append("r.date <= ?")
         params.append(filters.date_to)
-    for column in ("source", "language", "category"):
+    for column in VALUE_FILTERS:
         value = getattr(filters, column)
         if value:
             conditions.append(f"r.{column} = ?")
@@ -383,3 +384,16 @@ class DocStore:
             date_min=date_min,
             date_max=date_max,
         )
+
+
+def stored_releases(path: Path) -> dict[str, tuple[str, str]]:
+    """Release id -> (content hash, origin) of the store at ``path``, opened read-only (a
+    published generation is never written)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT id, content_hash, origin FROM releases").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(f"{path}: not a readable SQLite database ({exc})") from exc
+    finally:
+        db.close()
+    return {rid: (chash, origin) for rid, chash, origin in rows}

@@ -31,9 +31,18 @@ from dalil.indexer.errors import (
     IndexMismatchError,
     IndexNotFoundError,
 )
-from dalil.indexer.generations.layout import live_dir, resolve
 from dalil.indexer.store.docstore import DocStore
 from dalil.indexer.store.keyword_store import KeywordStore
+from dalil.indexer.store.layout import (
+    DOCS_NAME,
+    FAISS_DIR,
+    LOCK_NAME,
+    PART_NAMES,
+    WHOOSH_DIR,
+    faiss_path,
+    live_dir,
+    resolve,
+)
 from dalil.indexer.store.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -46,17 +55,7 @@ from dalil.indexer.store.vector_store import VectorStore
 if TYPE_CHECKING:
     from dalil.indexer.encoders.embedding import Encoder
 
-__all__ = ["Index", "Manifest", "PartDiff", "encoder_slug"]
-
-DOCS_NAME = "docs.sqlite"
-WHOOSH_DIR = "whoosh"
-FAISS_DIR = "faiss"
-LOCK_NAME = ".lock"
-PART_NAMES = (DOCS_NAME, f"{DOCS_NAME}-wal", f"{DOCS_NAME}-shm", WHOOSH_DIR, FAISS_DIR)
-
-
-def faiss_path(path: Path, encoder_name: str) -> Path:
-    return path / FAISS_DIR / f"{encoder_slug(encoder_name)}.faiss"
+__all__ = ["Index", "Manifest", "PartDiff", "encoder_slug", "faiss_path"]
 
 
 def index_exists(path: str | Path) -> bool:
@@ -176,8 +175,7 @@ class Index:
                 raise IndexCorruptError(
                     f"the index at {path} is inconsistent (a write was interrupted?): "
                     + "; ".join(str(d) for d in diffs)
-                    + ". Run `dalil index SOURCE...` to repair it, or rebuild it with"
-                    " `dalil index --rebuild SOURCE...`"
+                    + ". Rebuild it with `dalil index --rebuild SOURCE...`"
                 )
         return index
 
@@ -212,24 +210,11 @@ class Index:
         write_manifest(self.path / MANIFEST_NAME, self.manifest)
         return self.manifest
 
-    def reload_if_changed(self) -> bool:
-        """Pick up commits made by another process (e.g. `dalil index` while `dalil serve`
-        runs): when the manifest on disk is newer than ours, reload the FAISS files (SQLite
-        and Whoosh readers see commits by themselves). Returns whether it reloaded."""
-        on_disk = read_manifest(self.path / MANIFEST_NAME)
-        if on_disk == self.manifest:
-            return False
-        self.vectors = {name: _load_vectors(self.path, name, dim) for name, dim in on_disk.encoders}
-        self.manifest = on_disk
-        return True
-
-    # -- checking -----------------------------------------------------------------------
-
     def compare_parts(self) -> list[PartDiff]:
         """Compare Whoosh's and every FAISS file's paragraph ids with SQLite's; empty when
         they agree. Counts first (cheap); sets too, since equal counts can hide swapped ids."""
         truth = self.docs.paragraph_ids()
-        parts: list[tuple[str, np.ndarray]] = [("whoosh", _as_id_array(self.keywords.ids()))]
+        parts: list[tuple[str, np.ndarray]] = [(WHOOSH_DIR, _as_id_array(self.keywords.ids()))]
         for name, store in self.vectors.items():
             parts.append((f"faiss/{encoder_slug(name)}", np.unique(store.ids().astype(np.int64))))
         diffs = []

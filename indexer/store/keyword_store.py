@@ -1,9 +1,11 @@
 """The Whoosh keyword index of paragraphs: BM25F over paragraph text and release title.
 
 Queries are plain words, never Whoosh query syntax: the query text goes through the index's
-own analyzer (:mod:`indexer.analysis`, stop words dropped) and becomes an OR of its terms over
+own analyzer (:mod:`dalil.indexer.text.analysis`, stop words dropped) and becomes an OR of its
+terms over
 ``text`` and ``title`` (title boosted), scored with Whoosh's BM25F formula by
-:mod:`indexer.keyword_scoring` (numpy over Whoosh's postings; ~10-25x faster than Whoosh's own
+:mod:`dalil.indexer.store.keyword_scoring` (numpy over Whoosh's postings; ~10-25x faster than
+Whoosh's own
 matchers on a large archive, same ranking). Filters become a document mask read from the
 filter fields' postings (cached per searcher), so the top ``limit`` hits all satisfy them.
 
@@ -31,12 +33,13 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from dalil.indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
-from dalil.indexer.models import Filters, StoredParagraph
+from dalil.indexer.models import VALUE_FILTERS, Filters, StoredParagraph
 from dalil.indexer.store.keyword_scoring import Bm25fScorer, WeightedTerm, docs_matching
+from dalil.indexer.store.layout import WHOOSH_TOC_GLOB
 from dalil.indexer.text.analysis import whoosh_analyzer
 
 FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
-_KEYWORD_FIELDS = ("source", "language", "category")
+_KEYWORD_FIELDS = VALUE_FILTERS
 TITLE_BOOST = 1.5
 _MASK_CACHE = 32  # filter masks kept per searcher
 
@@ -149,7 +152,7 @@ class KeywordStore:
         """Open an existing index. Raises :class:`IndexNotFoundError` when there is none at
         ``path`` and :class:`IndexCorruptError` when it cannot be read."""
         path = Path(path)
-        if not path.is_dir() or not any(path.glob("_MAIN_*.toc")):
+        if not path.is_dir() or not any(path.glob(WHOOSH_TOC_GLOB)):
             raise IndexNotFoundError(f"no keyword (Whoosh) index at {path}")
         # Damaged files surface as anything from unpickling or struct errors to OSError.
         try:

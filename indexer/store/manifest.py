@@ -3,9 +3,7 @@ timestamps. Written atomically (temp file + fsync + ``os.replace``), last in eve
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,27 +11,22 @@ from typing import Any
 
 from dalil.indexer.errors import IndexCorruptError, IndexMismatchError
 from dalil.indexer.store.durable import atomic_write_text
+from dalil.indexer.store.layout import MANIFEST_NAME, encoder_slug
+
+__all__ = [
+    "MANIFEST_NAME",
+    "Manifest",
+    "encoder_slug",
+    "now_iso",
+    "read_manifest",
+    "write_manifest",
+]
 
 FORMAT_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-
-_SAFE_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def encoder_slug(name: str) -> str:
-    """A safe file name for an encoder: short lower-case names as they are (``e5-small``,
-    ``use-m3``); anything path-like or unusual becomes its last part plus a hash of the
-    whole name (``all-minilm-l6-v2-3f2a9c1d0b``)."""
-    if _SAFE_SLUG.match(name) and ".." not in name:
-        return name
-    tail = re.sub(r"[^a-z0-9._-]+", "-", name.rstrip("/\\").rsplit("/", 1)[-1].lower())
-    tail = tail.strip(".-_")[:40] or "encoder"
-    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
-    return f"{tail}-{digest}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ One pipeline, built from Whoosh's own blocks so that Whoosh runs it at index and
     | ScriptStemFilter  Snowball "arabic" for Arabic-script tokens, "english" for Latin
 
 Stop words are dropped from queries, not from the index (``whoosh_analyzer(stop="query")``,
-what :mod:`indexer.keyword_store` uses). On XQuAD (bench/keyword_quality.py) dropping them
+what :mod:`dalil.indexer.store.keyword_store` uses). On XQuAD (bench/keyword_quality.py) dropping
+them
 from queries adds +0.017 nDCG@10 ar→ar and +0.006 en→en and halves query time; dropping them
 from the index as well changes nothing measurable, and keeping them there means the stop list
 can change without re-indexing (it is not pickled into the index). Folding makes على ("on",

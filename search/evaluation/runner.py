@@ -1,6 +1,6 @@
 """The quality benchmark (``dalil eval`` / ``bench/quality.py``): builds each archive of
-:mod:`search.evaluation` into a real index with the real pipeline, opens a real
-:class:`~search.engine.Searcher`, and measures keyword, semantic, RRF (k=60), a fixed blend
+:mod:`dalil.search.evaluation.sets` into a real index with the real pipeline, opens a real
+:class:`~dalil.search.engine.Searcher`, and measures keyword, semantic, RRF (k=60), a fixed blend
 and the default hybrid side by side.
 
 Embeddings are cached on disk (SQLite, keyed by encoder, passage/query and text hash), so a
@@ -21,7 +21,7 @@ from typing import TextIO
 
 import numpy as np
 
-from dalil.indexer.build.pipeline import upsert_releases
+from dalil.indexer.build.pipeline import apply_releases
 from dalil.indexer.encoders.embedding import Encoder
 from dalil.indexer.models import Filters, text_hash
 from dalil.indexer.settings import Settings
@@ -76,7 +76,7 @@ class EmbeddingCache:
 
 
 class CachingEncoder:
-    """An :class:`~indexer.embedding.Encoder` that looks texts up in an
+    """An :class:`~dalil.indexer.encoders.embedding.Encoder` that looks texts up in an
     :class:`EmbeddingCache` before encoding them with the wrapped encoder."""
 
     def __init__(self, encoder: Encoder, cache: EmbeddingCache) -> None:
@@ -175,7 +175,7 @@ def run_benchmark(
                 start = time.perf_counter()
                 index = Index.create(Path(tmp) / "index", cached)
                 try:
-                    report = upsert_releases(index, cached, releases, settings)
+                    report = apply_releases(index, cached, settings, releases)
                     print(
                         f"# archive {name}: {report.added} releases, "
                         f"{index.manifest.paragraphs} paragraphs, "

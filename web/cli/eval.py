@@ -1,6 +1,6 @@
 """``dalil eval``: the retrieval-quality benchmark (XQuAD, with news distractors and mixed
 ar/en archives): nDCG@10, MRR@10, Recall@1/10 for keyword, semantic, RRF k=60, a fixed
-blend and the default hybrid. See :mod:`search.benchmark`."""
+blend and the default hybrid. See :mod:`dalil.search.evaluation.runner`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dalil.indexer.settings import Settings
+from dalil.indexer import Settings
 from dalil.web.cli.options import add_command
 
 DEFAULT_DATA = Path("../shared/data")
@@ -59,9 +59,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer.encoders.embedding import load_encoders
-    from dalil.search.evaluation.runner import run_benchmark
-    from dalil.search.evaluation.sets import build_sets
+    from dalil.indexer import load_encoders
+    from dalil.search import build_sets, run_benchmark
 
     xquad = Path(args.xquad)
     if not (xquad / "xquad.ar.json").is_file() or not (xquad / "xquad.en.json").is_file():

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dalil.indexer.build.report import IndexReport
-from dalil.indexer.settings import Settings
+from dalil.indexer import RunRecord, Settings
 from dalil.web.cli.options import add_command, add_indexing_options
 
 
@@ -45,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer.build.pipeline import index_sources  # heavy (encoders): only when indexing
+    from dalil.indexer import index_sources  # heavy: only when indexing
 
     report = index_sources(
         settings, args.paths, progress=not args.no_progress, rebuild=args.rebuild
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
-def print_report(report: IndexReport, *, verbose: bool = False) -> None:
+def print_report(report: RunRecord, *, verbose: bool = False) -> None:
     for failure in report.failures:
         print(f"skipped {failure.origin}: {failure.reason}", file=sys.stderr)
     print(report.summary())

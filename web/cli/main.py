@@ -2,7 +2,7 @@
 
 Settings are loaded once here, from the command's flags (argparse destinations named like a
 Settings field) + environment + dalil.toml, and passed to the command. Any
-:class:`~indexer.errors.DalilError` (settings included) prints ``dalil: error: <message>`` to
+:class:`~dalil.indexer.errors.DalilError` (settings included) prints ``dalil: error: <message>`` to
 stderr and exits with status 2.
 """
 
@@ -14,8 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from dalil.indexer.errors import DalilError
-from dalil.indexer.settings import Settings, load_settings
+from dalil.indexer import DalilError, Settings, load_settings
 from dalil.web.cli import eval as evaluate
 from dalil.web.cli import index, reindex, schedule, search, serve, verify
 from dalil.web.cli.options import add_common_options

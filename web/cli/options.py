@@ -2,7 +2,7 @@
 
 A command module exposes ``register(subparsers) -> None`` (adds its parser with
 :func:`add_command` and sets ``func=run``) and ``run(args, settings) -> int`` (the exit
-status). Argparse destinations named like a :class:`~indexer.settings.Settings` field (e.g.
+status). Argparse destinations named like a :class:`~dalil.indexer.settings.Settings` field (e.g.
 ``index``, ``encoders``, ``threads``, ``batch_size``, ``host``, ``port``) are passed to
 ``load_settings`` as overrides, so a flag wins over the environment and dalil.toml.
 """

@@ -16,8 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from dalil.indexer.errors import IndexLockedError
-from dalil.indexer.settings import Settings
+from dalil.indexer import IndexLockedError, Settings
 from dalil.web.cli.options import add_command, add_indexing_options
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron and systemd treat it as "try again later"
@@ -40,7 +39,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer.build.reindex import reindex  # heavy (encoders): only when indexing
+    from dalil.indexer import reindex  # heavy (encoders): only when indexing
 
     try:
         record = reindex(settings, trigger="cli", progress=not args.no_progress)
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_LOCKED
     for failure in record.failures:
         print(f"skipped {failure}", file=sys.stderr)
-    print(record.summary())
+    print(f"{record.status}: {record.summary()}")
     if args.verbose and record.stage_seconds:
         print(f"stages: {record.stages_line()}")
     return 1 if record.failed else 0

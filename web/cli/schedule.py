@@ -13,7 +13,7 @@ import logging
 import signal
 from typing import Any
 
-from dalil.indexer.settings import Settings
+from dalil.indexer import Settings
 from dalil.web.cli.options import add_command
 
 
@@ -40,8 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     seconds = parse_duration(args.every)
     if not settings.sources:
-        from dalil.indexer.errors import SettingsError
-        from dalil.indexer.settings import config_path
+        from dalil.indexer import SettingsError, config_path
 
         raise SettingsError(
             f"no sources configured: add [[sources]] tables (path = ...) to {config_path()}"

@@ -1,7 +1,7 @@
 """``dalil search "QUERY"``: print the best releases for a query.
 
-``--queries FILE.jsonl`` hands over to :mod:`search.batch` (``run_cli(args, settings) ->
-int``), which runs many queries at once.
+``--queries FILE.jsonl`` runs many queries at once (:func:`dalil.search.run_batch`), one JSON
+line out per line in; this command's options are the defaults of every line.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from dalil.indexer.models import Filters
-from dalil.indexer.settings import Settings
+from dalil.indexer import FILTER_FIELDS, Filters, Settings
 from dalil.web.cli.options import add_command
 
 SNIPPET_CHARS = 240
@@ -54,15 +55,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.queries:
-        from dalil.search import batch  # the search engineer's batch runner
-
-        return int(batch.run_cli(args, settings))
+        return run_queries_file(args, settings)
     if not args.query:
         print("dalil search: error: give a QUERY (or --queries FILE.jsonl)", file=sys.stderr)
         return 2
 
-    from dalil.search.engine import Searcher
-    from dalil.search.models import Query
+    from dalil.search import Query, Searcher
 
     query = Query(
         text=args.query,
@@ -85,7 +83,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         searcher.close()
     if args.json:
         json.dump(
-            [hit_json(hit) for hit in response.hits], sys.stdout, ensure_ascii=False, indent=2
+            [hit.as_json() for hit in response.hits], sys.stdout, ensure_ascii=False, indent=2
         )
         sys.stdout.write("\n")
     else:
@@ -93,23 +91,47 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def hit_json(hit: Any) -> dict[str, Any]:
-    best = hit.snippets[0].text if hit.snippets else ""
-    return {
-        "release_id": hit.release_id,
-        "title": hit.title,
-        "date": hit.date,
-        "source": hit.source,
-        "language": hit.language,
-        "category": hit.category,
-        "url": hit.url,
-        "score": round(float(hit.score), 6),
-        "best_paragraph": best,
-        "snippets": [
-            {"paragraph_id": s.paragraph_id, "position": s.position, "text": s.text, "html": s.html}
-            for s in hit.snippets
-        ],
-    }
+def defaults_from_args(args: argparse.Namespace) -> Any:
+    """The command line's options as the default query of a batch (its text a placeholder)."""
+    from dalil.search import Query
+
+    values: Mapping[str, Any] = vars(args)
+
+    def given(name: str, default: Any) -> Any:  # an explicit 0 stays 0 (and is validated)
+        value = values.get(name)
+        return default if value is None else value
+
+    return Query(
+        text="-",
+        mode=given("mode", "hybrid"),
+        alpha=values.get("alpha"),
+        k=given("k", 10),
+        offset=given("offset", 0),
+        filters=Filters(**{name: values.get(name) for name in FILTER_FIELDS}),
+    )
+
+
+def run_queries_file(args: argparse.Namespace, settings: Settings) -> int:
+    """``dalil search --queries FILE.jsonl`` ("-" reads standard input)."""
+    from dalil.search import Searcher, run_batch
+
+    path = str(args.queries)
+    if path != "-" and not Path(path).is_file():
+        print(f"dalil search: error: no queries file {path}", file=sys.stderr)
+        return 2
+    defaults = defaults_from_args(args)
+    searcher = Searcher.open(settings)
+    try:
+        if path == "-":
+            failures = run_batch(searcher, sys.stdin, defaults, sys.stdout)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                failures = run_batch(searcher, handle, defaults, sys.stdout)
+    finally:
+        searcher.close()
+    if failures:
+        print(f"dalil search: {failures} query line(s) failed", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def truncate(text: str, limit: int = SNIPPET_CHARS) -> str:

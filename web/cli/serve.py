@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Any
 
-from dalil.indexer.settings import Settings
+from dalil.indexer import Settings
 from dalil.web.cli.options import add_command
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -58,8 +58,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         every = parse_duration(args.reindex_every)
         if not settings.sources:
-            from dalil.indexer.errors import SettingsError
-            from dalil.indexer.settings import config_path
+            from dalil.indexer import SettingsError, config_path
 
             raise SettingsError(
                 f"--reindex-every needs sources: add [[sources]] tables to {config_path()}"

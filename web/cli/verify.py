@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from dalil.indexer.settings import Settings
+from dalil.indexer import Settings
 from dalil.web.cli.options import add_command
 
 
@@ -34,23 +34,16 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer.errors import IndexNotFoundError
-    from dalil.indexer.generations.layout import resolve
-    from dalil.indexer.generations.verify import verify_dir
-    from dalil.indexer.store.manifest import MANIFEST_NAME, read_manifest
+    from dalil.indexer import verify_index
 
-    root = Path(settings.index)
-    directory = root / args.generation if args.generation else resolve(root)
-    if not (directory / MANIFEST_NAME).is_file() and not (directory / "docs.sqlite").exists():
-        raise IndexNotFoundError(f"no index at {directory}")
-    problems = verify_dir(directory)
-    for problem in problems:
+    verdict = verify_index(Path(settings.index), args.generation)
+    for problem in verdict.problems:
         print(problem)
-    if problems:
+    if verdict.manifest is None:
         return 1
-    manifest = read_manifest(directory / MANIFEST_NAME)
+    manifest = verdict.manifest
     print(
-        f"ok: {directory} ({manifest.releases} releases, {manifest.paragraphs} paragraphs, "
-        f"encoders {', '.join(manifest.encoder_names)})"
+        f"ok: {verdict.directory} ({manifest.releases} releases, {manifest.paragraphs} "
+        f"paragraphs, encoders {', '.join(manifest.encoder_names)})"
     )
     return 0

@@ -6,13 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
-from dalil.indexer.build.runs import last_runs
-from dalil.indexer.errors import IndexNotFoundError, ReleaseNotFoundError
-from dalil.search.engine import Searcher
+from dalil.indexer import IndexNotFoundError, ReleaseNotFoundError, last_runs
+from dalil.search import Searcher
 from dalil.web.server import convert, writes
 from dalil.web.server.auth import require_api_key
-from dalil.web.server.concurrency import ReadWriteLock
-from dalil.web.server.deps import HolderDep, LockDep, SearcherDep, SettingsDep
+from dalil.web.server.deps import HolderDep, SearcherDep, SettingsDep
 from dalil.web.server.errors import BadRequestError
 from dalil.web.server.schemas import (
     MAX_BATCH,
@@ -64,28 +62,23 @@ ReleaseBody = Annotated[
 ]
 
 
-def _search(searcher: Searcher, lock: ReadWriteLock, req: SearchRequest) -> SearchOut:
-    with lock.read():
-        resp = searcher.search(convert.to_query(req))
+def _search(searcher: Searcher, req: SearchRequest) -> SearchOut:
+    resp = searcher.search(convert.to_query(req))
     return convert.search_out(req, resp)
 
 
 @router.get("/search", tags=["search"], summary="Search releases")
-def search_get(
-    params: Annotated[SearchRequest, Query()], searcher: SearcherDep, lock: LockDep
-) -> SearchOut:
+def search_get(params: Annotated[SearchRequest, Query()], searcher: SearcherDep) -> SearchOut:
     """Releases best matching ``q``, with highlighted snippets, one page at a time."""
-    return _search(searcher, lock, params)
+    return _search(searcher, params)
 
 
 @router.post("/search", tags=["search"], summary="Search releases (one or a batch)")
-def search_post(
-    body: SearchBody, searcher: SearcherDep, lock: LockDep
-) -> SearchOut | list[SearchOut]:
+def search_post(body: SearchBody, searcher: SearcherDep) -> SearchOut | list[SearchOut]:
     """The same as GET /api/search with a JSON body; a list of searches answers a list."""
     if isinstance(body, list):
-        return [_search(searcher, lock, req) for req in body]
-    return _search(searcher, lock, body)
+        return [_search(searcher, req) for req in body]
+    return _search(searcher, body)
 
 
 @router.get(
@@ -94,12 +87,10 @@ def search_post(
 def similar(
     release_id: ReleaseId,
     searcher: SearcherDep,
-    lock: LockDep,
     k: Annotated[int, Query(ge=1, le=MAX_K, description=f"How many releases (1 to {MAX_K}).")] = 10,
 ) -> SimilarOut:
     """More-like-this: the releases whose paragraphs are closest to this release's."""
-    with lock.read():
-        resp = searcher.similar(release_id, k=k)
+    resp = searcher.similar(release_id, k=k)
     return SimilarOut(
         id=release_id,
         results=[convert.hit_out(h) for h in resp.hits],
@@ -109,10 +100,9 @@ def similar(
 
 
 @router.get("/documents/{release_id:path}", tags=["documents"], summary="One release")
-def get_document(release_id: ReleaseId, searcher: SearcherDep, lock: LockDep) -> ReleaseOut:
+def get_document(release_id: ReleaseId, searcher: SearcherDep) -> ReleaseOut:
     """The release with its paragraphs (as indexed) and metadata."""
-    with lock.read():
-        stored = searcher.get_release(release_id)
+    stored = searcher.get_release(release_id)
     return convert.release_out(stored)
 
 
@@ -127,7 +117,6 @@ def get_document(release_id: ReleaseId, searcher: SearcherDep, lock: LockDep) ->
 def post_documents(
     body: ReleaseBody,
     searcher: SearcherDep,
-    lock: LockDep,
     settings: SettingsDep,
     holder: HolderDep,
 ) -> WriteOut:
@@ -141,7 +130,7 @@ def post_documents(
             field = f"[{position}].id" if isinstance(body, list) else "id"
             raise BadRequestError(field, f"release id {release.id!r} is given twice")
         seen.add(release.id)
-    return writes.upsert(searcher, lock, settings, releases, holder)
+    return writes.upsert(holder, releases)
 
 
 @router.put(
@@ -155,14 +144,13 @@ def put_document(
     release_id: ReleaseId,
     body: Annotated[ReleaseIn, Body()],
     searcher: SearcherDep,
-    lock: LockDep,
     settings: SettingsDep,
     holder: HolderDep,
 ) -> WriteOut:
     """Store the release under this id (the body's id, if any, must be the same)."""
     if body.id is not None and body.id != release_id:
         raise BadRequestError("id", f"the body's id {body.id!r} is not the URL's {release_id!r}")
-    return writes.upsert(searcher, lock, settings, [convert.to_release(body, release_id)], holder)
+    return writes.upsert(holder, [convert.to_release(body, release_id)])
 
 
 @router.delete(
@@ -172,11 +160,9 @@ def put_document(
     responses=WRITE_ERRORS,
     dependencies=[Depends(require_api_key)],
 )
-def delete_document(
-    release_id: ReleaseId, searcher: SearcherDep, lock: LockDep, holder: HolderDep
-) -> DeleteOut:
+def delete_document(release_id: ReleaseId, searcher: SearcherDep, holder: HolderDep) -> DeleteOut:
     """Remove the release from the index (both retrievers) when the call returns."""
-    removed = writes.delete(searcher, lock, release_id, holder)
+    removed = writes.delete(holder, release_id)
     if removed is None:
         raise ReleaseNotFoundError(f"no release with id {release_id!r} in the index")
     return DeleteOut(id=release_id, paragraphs=removed)
@@ -210,12 +196,11 @@ def health(request: Request) -> HealthOut:
 
 
 @router.get("/stats", tags=["status"], summary="What the index holds")
-def stats(searcher: SearcherDep, lock: LockDep, settings: SettingsDep) -> StatsOut:
+def stats(searcher: SearcherDep, settings: SettingsDep) -> StatsOut:
     """Counts, encoders, date range, the sources, languages and categories, the live index
     generation and the last re-indexing runs (newest first)."""
-    with lock.read():
-        releases, paragraphs = searcher.index.docs.counts()
-        facets = searcher.index.docs.facets()
+    releases, paragraphs = searcher.index.docs.counts()
+    facets = searcher.index.docs.facets()
     return StatsOut(
         releases=releases,
         paragraphs=paragraphs,

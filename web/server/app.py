@@ -1,9 +1,8 @@
 """The FastAPI application factory. All state lives on ``app.state``; nothing is global.
 
-``app.state``: ``settings``, ``holder`` (:class:`web.holder.SearcherHolder`: the searcher
-requests lease, swapped on a new index generation), ``searcher`` (the holder's current one;
-None while no index is loaded), ``load_error`` (why not), ``lock`` (readers-writer lock:
-searches share it, in-place writes take it alone), ``templates``.
+``app.state``: ``settings``, ``holder`` (:class:`dalil.web.server.holder.SearcherHolder`:
+the searcher requests lease, swapped on a new index generation), ``searcher`` (the holder's
+current one; None while no index is loaded), ``load_error`` (why not), ``templates``.
 """
 
 from __future__ import annotations
@@ -17,11 +16,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from dalil.indexer.errors import DalilError
-from dalil.indexer.settings import Settings
-from dalil.search.engine import Searcher
+from dalil.indexer import DalilError, Settings
+from dalil.search import Searcher
 from dalil.web.server import api, pages
-from dalil.web.server.concurrency import ReadWriteLock
 from dalil.web.server.docs import install_docs
 from dalil.web.server.errors import install_error_handler
 from dalil.web.server.holder import SearcherHolder
@@ -48,9 +45,9 @@ def create_app(
     """Build the app. With ``searcher`` given, the app uses it and leaves it open; otherwise
     the lifespan opens ``Searcher.open(settings)`` and closes it on shutdown. An index that
     cannot be opened does not stop the app: /api/health reports why, searches answer 503.
-    A new index generation is picked up without a restart (:mod:`web.holder`);
+    A new index generation is picked up without a restart (:mod:`dalil.web.server.holder`);
     ``reindex_every`` (seconds) also re-indexes the configured sources in a background
-    thread (:mod:`web.scheduling`)."""
+    thread (:mod:`dalil.web.server.scheduling`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +89,6 @@ def create_app(
     app.state.settings = settings
     app.state.searcher = searcher
     app.state.load_error = None
-    app.state.lock = ReadWriteLock()
     app.state.holder = SearcherHolder(settings, on_swap=partial(_swapped, app))
     app.state.templates = make_templates()
 

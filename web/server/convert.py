@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dalil.indexer.models import Filters, Release, text_hash
-from dalil.indexer.store.docstore import StoredRelease
-from dalil.indexer.text.language import detect_language
-from dalil.search.models import Hit, Query, SearchResponse
+from dalil.indexer import Filters, Release, StoredRelease, detect_language, text_hash
+from dalil.search import Hit, Query, SearchResponse
 from dalil.web.server.schemas import (
     HitOut,
     ParagraphOut,
@@ -15,7 +13,6 @@ from dalil.web.server.schemas import (
     ReleaseOut,
     SearchOut,
     SearchRequest,
-    SnippetOut,
 )
 
 API_ORIGIN = "api"
@@ -35,20 +32,7 @@ def to_query(req: SearchRequest) -> Query:
 
 
 def hit_out(hit: Hit) -> HitOut:
-    return HitOut(
-        id=hit.release_id,
-        title=hit.title,
-        score=round(float(hit.score), 6),
-        date=hit.date,
-        source=hit.source,
-        language=hit.language,
-        category=hit.category,
-        url=hit.url,
-        snippets=[
-            SnippetOut(paragraph_id=s.paragraph_id, position=s.position, text=s.text, html=s.html)
-            for s in hit.snippets
-        ],
-    )
+    return HitOut.model_validate(hit.as_json())
 
 
 def search_out(req: SearchRequest, resp: SearchResponse) -> SearchOut:

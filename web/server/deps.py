@@ -7,18 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from dalil.indexer.settings import Settings
-from dalil.search.engine import Searcher
-from dalil.web.server.concurrency import ReadWriteLock
+from dalil.indexer import Settings
+from dalil.search import Searcher
 from dalil.web.server.holder import SearcherHolder
 
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def get_lock(request: Request) -> ReadWriteLock:
-    return request.app.state.lock
 
 
 def get_searcher(request: Request) -> Iterator[Searcher]:
@@ -38,6 +33,5 @@ def get_holder(request: Request) -> SearcherHolder:
 
 
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
-LockDep = Annotated[ReadWriteLock, Depends(get_lock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[SearcherHolder, Depends(get_holder)]

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dalil.indexer.errors import (
+from dalil.indexer import (
     DalilError,
     EncoderError,
     IndexError_,
@@ -23,7 +23,7 @@ from dalil.indexer.errors import (
     ReleaseNotFoundError,
     SourceError,
 )
-from dalil.search.errors import InvalidQueryError
+from dalil.search import InvalidQueryError
 from dalil.web.server.templating import SECURITY_HEADERS
 
 log = logging.getLogger("dalil.web")

@@ -5,8 +5,7 @@ Every request leases the current searcher (:meth:`SearcherHolder.lease`). At mos
 generation, a searcher over it is opened (reusing the loaded encoders) *beside* the current
 one and swapped in. Requests already running finish on the old searcher, which is closed when
 its last lease ends. A generation that cannot be opened is logged and the current searcher
-kept. An index in the layout before generations is never swapped (writes through the API
-update it in place, as before).
+kept.
 """
 
 from __future__ import annotations
@@ -19,11 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dalil.indexer.errors import DalilError, IndexNotFoundError
-from dalil.indexer.generations import layout as gens
-from dalil.indexer.settings import Settings
-from dalil.indexer.store.index import Index
-from dalil.search.engine import Searcher
+from dalil.indexer import DalilError, Index, IndexNotFoundError, Settings, live_stamp
+from dalil.search import Searcher
 
 log = logging.getLogger("dalil.web")
 
@@ -79,7 +75,7 @@ class SearcherHolder:
 
     def install(self, searcher: Searcher, *, owned: bool) -> None:
         """Start with ``searcher`` (opened by the caller)."""
-        stamp = gens.stamp(self.root)
+        stamp = live_stamp(self.root)
         with self._mutex:
             self._entry = _Entry(searcher, stamp, owned)
         self.load_error = None
@@ -88,9 +84,6 @@ class SearcherHolder:
     def searcher(self) -> Searcher | None:
         entry = self._entry
         return entry.searcher if entry is not None else None
-
-    def is_generational(self) -> bool:
-        return gens.current_name(self.root) is not None or not gens.is_legacy(self.root)
 
     # -- leasing ------------------------------------------------------------------------
 
@@ -126,9 +119,9 @@ class SearcherHolder:
         if not self._refreshing.acquire(blocking=wait):
             return False
         try:
-            stamp = gens.stamp(self.root)
+            stamp = live_stamp(self.root)
             entry = self._entry
-            if stamp is None or stamp == "." or (entry is not None and entry.stamp == stamp):
+            if stamp is None or (entry is not None and entry.stamp == stamp):
                 return False
             if stamp == self._failed_stamp and not wait:
                 return False

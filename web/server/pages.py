@@ -14,9 +14,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from dalil.indexer.errors import DalilError
+from dalil.indexer import FILTER_FIELDS, DalilError
 from dalil.web.server import convert
-from dalil.web.server.deps import LockDep, SearcherDep
+from dalil.web.server.deps import SearcherDep
 from dalil.web.server.errors import BadRequestError, problem_for
 from dalil.web.server.schemas import MAX_K, MAX_OFFSET, SearchRequest
 from dalil.web.server.templating import SECURITY_HEADERS, language_name, readable_date
@@ -26,7 +26,6 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 PAGE_SIZE = 10
 SIMILAR_COUNT = 5
 # What the search form carries; anything else in the URL is ignored by the page.
-FILTER_FIELDS = ("date_from", "date_to", "source", "language", "category")
 FORM_FIELDS = ("q", "mode", *FILTER_FIELDS, "k")
 
 
@@ -96,12 +95,11 @@ def _filter_href(form: dict[str, str], *drop: str) -> str:
 
 
 @router.get("/")
-def search_page(request: Request, searcher: SearcherDep, lock: LockDep) -> Any:
+def search_page(request: Request, searcher: SearcherDep) -> Any:
     form = _form_values(request)
     page = _page_number(request.query_params.get("page"))
-    with lock.read():
-        facets = searcher.index.docs.facets()
-        releases, _ = searcher.index.docs.counts()
+    facets = searcher.index.docs.facets()
+    releases, _ = searcher.index.docs.counts()
     context: dict[str, Any] = {
         "page_title": form.get("q") or "Search",
         "form": form,
@@ -125,8 +123,7 @@ def search_page(request: Request, searcher: SearcherDep, lock: LockDep) -> Any:
         req = SearchRequest.model_validate(
             {**{n: v for n, v in form.items() if n != "k"}, "k": k, "offset": offset}
         )
-        with lock.read():
-            resp = searcher.search(convert.to_query(req))
+        resp = searcher.search(convert.to_query(req))
     except (ValidationError, ValueError) as exc:
         context["error"] = _form_error(exc)
         return render(request, "search.html", context, status=422)
@@ -154,14 +151,12 @@ def release_page(
     request: Request,
     release_id: Annotated[str, Path(min_length=1, max_length=300)],
     searcher: SearcherDep,
-    lock: LockDep,
 ) -> Any:
-    with lock.read():
-        stored = searcher.get_release(release_id)
-        try:
-            similar = searcher.similar(release_id, k=SIMILAR_COUNT).hits
-        except DalilError:
-            similar = ()
+    stored = searcher.get_release(release_id)
+    try:
+        similar = searcher.similar(release_id, k=SIMILAR_COUNT).hits
+    except DalilError:
+        similar = ()
     release = convert.release_out(stored)
     return render(
         request,

@@ -15,16 +15,19 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from dalil.indexer.build.reindex import reindex
-from dalil.indexer.build.runs import RunRecord
-from dalil.indexer.encoders.base import leaving_a_core_free
-from dalil.indexer.errors import DalilError, IndexLockedError, SettingsError
+from dalil.indexer import (
+    DalilError,
+    IndexLockedError,
+    RunRecord,
+    SettingsError,
+    leaving_a_core_free,
+    reindex,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from dalil.indexer.encoders.embedding import Encoder
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import Encoder, Settings
 
 log = logging.getLogger("dalil.schedule")
 
@@ -66,7 +69,7 @@ def scheduled_run(
     except Exception:
         log.exception("re-index failed")
         return None
-    log.info("re-index %s", record.summary())
+    log.info("re-index %s: %s", record.status, record.summary())
     return record
 
 

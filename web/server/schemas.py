@@ -1,13 +1,11 @@
 """Pydantic request and response models of the HTTP API (they are its OpenAPI documentation).
 
-Bounds mirror what the searcher accepts (``search.errors.InvalidQueryError``), so a client
+Bounds mirror what the searcher accepts (``dalil.search.errors.InvalidQueryError``), so a client
 mistake is refused here with a 422 naming the field before it reaches the searcher.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,8 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from dalil.search.validation import MAX_K, MAX_OFFSET
-from dalil.search.validation import MAX_TEXT_CHARS as MAX_QUERY_CHARS
+from dalil.indexer import iso_date
+from dalil.search import MAX_K, MAX_OFFSET
+from dalil.search import MAX_TEXT_CHARS as MAX_QUERY_CHARS
 
 MAX_BATCH = 20
 MAX_RELEASES_PER_WRITE = 100
@@ -30,21 +29,13 @@ MAX_SHORT_FIELD = 200
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SHORT_FIELD)]
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def check_date(value: str | None) -> str | None:
     """``YYYY-MM-DD`` that is a real calendar date, or None for an empty value."""
     if value is None or not value.strip():
         return None
-    value = value.strip()
-    try:
-        if not _DATE_RE.fullmatch(value):
-            raise ValueError
-        dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"must be a real date as YYYY-MM-DD, got {value!r}") from None
-    return value
+    return iso_date(value.strip())
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -261,12 +252,13 @@ class FacetOut(BaseModel):
 
 
 class RunOut(BaseModel):
-    """One re-indexing run (``dalil reindex``, a schedule, or the server's own)."""
+    """One write run (``dalil index``, ``dalil reindex``, a schedule, the server's own
+    schedule or an API write): the OpenAPI schema of ``RunRecord.to_json()``."""
 
     started: str
     finished: str
     status: str = Field(description="published, unchanged, failed or locked.")
-    trigger: str = Field(description="cli, schedule or serve.")
+    trigger: str = Field(description="cli, schedule, serve or api.")
     generation: str | None = Field(None, description="The generation it published, if any.")
     added: int = 0
     updated: int = 0
@@ -278,7 +270,10 @@ class RunOut(BaseModel):
     seconds: float = 0.0
     stage_seconds: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
-    failures: list[str] = Field(default_factory=list)
+    failures: list[str] = Field(default_factory=list, description="The first few, origin: reason.")
+    duplicates: list[str] = Field(
+        default_factory=list, description="Release ids met more than once (the later kept)."
+    )
 
 
 class StatsOut(BaseModel):

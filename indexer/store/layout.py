@@ -1,38 +1,75 @@
-"""Index generations: the on-disk layout that lets a run publish a whole new index atomically.
+"""The on-disk layout of an index: every file and directory name dalil writes, in one place,
+and the paths of the generations that let a run publish a whole new index atomically.
 
 ::
 
     index/                    the index root (``--index PATH``)
       CURRENT                 one line: the live generation's name, e.g. ``gen-000042``
       gen-000041/             a previous generation (kept for a while, then collected)
-      gen-000042/             a complete index as :class:`indexer.index.Index` knows it
+      gen-000042/             a complete index (:class:`dalil.indexer.store.index.Index`):
+        manifest.json         encoders, counts; written last in every commit
+        docs.sqlite           releases + paragraphs (the source of truth)
+        whoosh/               keyword index of the paragraphs (segments ``_MAIN_*``)
+        faiss/<slug>.faiss    one IndexIDMap2 per encoder
+        checksums.json        recorded at publication
       .staging-gen-000043/    the next generation while a run builds it (never read)
       .lock                   the writer lock: one writing process at a time
-      runs.jsonl              one line per re-indexing run (:mod:`indexer.runs`)
+      runs.jsonl              one line per write run (:mod:`dalil.indexer.build.runs`)
 
 ``CURRENT`` is replaced atomically (temp file, fsync, rename, directory fsync), so a reader
 sees either the old or the new generation, never half of one. A generation is never modified
 after it is published. A root holding ``manifest.json`` directly (the layout before
-generations) is still read as it is; the first run that writes through generations migrates
-it into ``gen-000001`` (see :mod:`indexer.publish`).
+generations) is migrated into ``gen-000001`` the first time dalil opens it
+(:func:`dalil.indexer.generations.publish.migrate_legacy`).
 
 This module only knows paths; it never opens an index.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
 
 from dalil.indexer.errors import IndexCorruptError, IndexNotFoundError
 from dalil.indexer.store.durable import atomic_write_text
-from dalil.indexer.store.manifest import MANIFEST_NAME
 
+# The index root
 CURRENT_NAME = "CURRENT"
 GEN_PREFIX = "gen-"
 STAGING_PREFIX = ".staging-"
+LOCK_NAME = ".lock"
+RUNS_NAME = "runs.jsonl"
+# One generation
+MANIFEST_NAME = "manifest.json"
+DOCS_NAME = "docs.sqlite"
+WHOOSH_DIR = "whoosh"
+FAISS_DIR = "faiss"
+CHECKSUMS_NAME = "checksums.json"
+PART_NAMES = (DOCS_NAME, f"{DOCS_NAME}-wal", f"{DOCS_NAME}-shm", WHOOSH_DIR, FAISS_DIR)
+# Whoosh's own names inside whoosh/: its table of contents and its writer lock
+WHOOSH_TOC_GLOB = "_MAIN_*.toc"
+WHOOSH_LOCK_MARK = "WRITELOCK"
 _GEN_RE = re.compile(r"^gen-(\d{6,})$")
+_SAFE_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def encoder_slug(name: str) -> str:
+    """A safe file name for an encoder: short lower-case names as they are (``e5-small``,
+    ``use-m3``); anything path-like or unusual becomes its last part plus a hash of the
+    whole name (``all-minilm-l6-v2-3f2a9c1d0b``)."""
+    if _SAFE_SLUG.match(name) and ".." not in name:
+        return name
+    tail = re.sub(r"[^a-z0-9._-]+", "-", name.rstrip("/\\").rsplit("/", 1)[-1].lower())
+    tail = tail.strip(".-_")[:40] or "encoder"
+    digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:10]
+    return f"{tail}-{digest}"
+
+
+def faiss_path(directory: Path, encoder_name: str) -> Path:
+    """The FAISS file of ``encoder_name`` in the generation ``directory``."""
+    return Path(directory) / FAISS_DIR / f"{encoder_slug(encoder_name)}.faiss"
 
 
 def generation_name(number: int) -> str:
@@ -63,8 +100,9 @@ def is_legacy(root: Path) -> bool:
 
 
 def live_dir(root: Path) -> Path | None:
-    """The directory of the live index under ``root`` (the generation ``CURRENT`` names, or
-    the root itself in the old layout); None when there is no index."""
+    """The directory of the live index under ``root``: the generation ``CURRENT`` names, or
+    ``root`` itself when it is an index directory (a generation opened directly); None when
+    there is no index."""
     root = Path(root)
     name = current_name(root)
     if name is not None:
@@ -90,11 +128,11 @@ def resolve(root: str | Path) -> Path:
     return directory
 
 
-def stamp(root: Path) -> str | None:
+def live_stamp(root: Path) -> str | None:
     """A cheap token that changes whenever a new generation is published (the content of
-    ``CURRENT``; ``"."`` for an old-layout root, None without an index). Servers poll it."""
+    ``CURRENT``; None without an index). Servers poll it."""
     try:
-        return current_name(root) or ("." if (Path(root) / MANIFEST_NAME).is_file() else None)
+        return current_name(root)
     except IndexCorruptError:
         return None
 
