@@ -69,6 +69,10 @@ _FACE = {
     "build_next_generation": "build.generation",
     "index_sources": "build.generation",
     "reindex": "build.reindex",
+    "parse_duration": "build.schedule",
+    "job_options": "build.schedule",
+    "run_forever": "build.schedule",
+    "scheduled_run": "build.schedule",
     "RunRecord": "build.runs",
     "append_run": "build.runs",
     "last_runs": "build.runs",
@@ -103,6 +107,7 @@ __all__ = [
     "detect_language",
     "index_sources",
     "iso_date",
+    "job_options",
     "last_runs",
     "leaving_a_core_free",
     "live_stamp",
@@ -110,8 +115,11 @@ __all__ = [
     "load_encoders",
     "load_settings",
     "migrate_legacy",
+    "parse_duration",
     "read_sources",
     "reindex",
+    "run_forever",
+    "scheduled_run",
     "text_hash",
     "usable_cores",
     "verify_index",
@@ -124,6 +132,7 @@ if TYPE_CHECKING:
     from dalil.indexer.build.generation import Change, build_next_generation, index_sources
     from dalil.indexer.build.reindex import reindex
     from dalil.indexer.build.runs import RunRecord, append_run, last_runs
+    from dalil.indexer.build.schedule import job_options, parse_duration, run_forever, scheduled_run
     from dalil.indexer.encoders.base import leaving_a_core_free
     from dalil.indexer.encoders.embedding import Encoder, load_encoder, load_encoders
     from dalil.indexer.errors import (

@@ -15,6 +15,7 @@ from reindex_fixtures import feed_records, release, settings_for, write_config, 
 from dalil.indexer.build.generation import index_sources
 from dalil.indexer.build.reindex import reindex
 from dalil.indexer.build.runs import last_runs
+from dalil.indexer.build.schedule import parse_duration
 from dalil.indexer.errors import IndexCorruptError, IndexLockedError, SettingsError
 from dalil.indexer.generations.publish import migrate_legacy, publish_next, writer_lock
 from dalil.indexer.generations.verify import verify_dir
@@ -22,7 +23,6 @@ from dalil.indexer.settings import load_settings
 from dalil.indexer.store import layout as gens
 from dalil.indexer.store.index import Index
 from dalil.search.engine import Searcher
-from dalil.web.server.scheduling import parse_duration
 
 
 @pytest.fixture

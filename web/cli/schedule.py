@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.web.server.scheduling import parse_duration, run_forever
+    from dalil.indexer import parse_duration, run_forever
 
     seconds = parse_duration(args.every)
     if not settings.sources:

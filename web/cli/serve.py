@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     every = None
     if args.reindex_every:
-        from dalil.web.server.scheduling import parse_duration
+        from dalil.indexer import parse_duration
 
         every = parse_duration(args.reindex_every)
         if not settings.sources:
