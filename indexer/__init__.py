@@ -36,6 +36,7 @@ _FACE = {
     "VALUE_FILTERS": "models",
     "iso_date": "models",
     "Settings": "settings",
+    "AlertConfig": "settings",
     "config_path": "settings",
     "load_settings": "settings",
     "usable_cores": "settings",
@@ -96,6 +97,7 @@ __all__ = [
     "ReleaseNotFoundError",
     "RunRecord",
     "Settings",
+    "AlertConfig",
     "SettingsError",
     "SourceError",
     "StoredParagraph",
@@ -160,7 +162,13 @@ if TYPE_CHECKING:
         text_hash,
     )
     from dalil.indexer.readers import read_sources
-    from dalil.indexer.settings import Settings, config_path, load_settings, usable_cores
+    from dalil.indexer.settings import (
+        AlertConfig,
+        Settings,
+        config_path,
+        load_settings,
+        usable_cores,
+    )
     from dalil.indexer.store.docstore import StoredRelease
     from dalil.indexer.store.index import Index
     from dalil.indexer.store.layout import live_stamp

@@ -7,8 +7,9 @@ Precedence: explicit arguments (CLI flags) > environment > dalil.toml > defaults
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -49,12 +50,30 @@ class SourceConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str = Field(
+    path: str | None = Field(
+        None,
         min_length=1,
         description=(
             "A file, a folder (read recursively) or a glob such as 'feeds/*.jsonl'; relative "
             "paths are taken from the directory of dalil.toml."
         ),
+    )
+    feed: str | None = Field(None, description="URL of an RSS 2.0, RSS 1.0 or Atom feed.")
+    sitemap: str | None = Field(None, description="URL of a sitemap or sitemap index.")
+    pages: str | None = Field(
+        None, description="URL of a listing page whose links matching `links` are releases."
+    )
+    links: str | None = Field(
+        None, description="Regular expression the release links of a `pages` listing match."
+    )
+    include: str | None = Field(
+        None, description="Regular expression a release URL must match (web sources)."
+    )
+    exclude: str | None = Field(
+        None, description="Regular expression of release URLs to leave out (web sources)."
+    )
+    max_pages: int = Field(
+        100, ge=1, le=100_000, description="Release pages fetched per run (web sources)."
     )
     source: str | None = Field(None, description="Source name for releases that have none.")
     language: str | None = Field(
@@ -71,10 +90,107 @@ class SourceConfig(BaseModel):
 
     @field_validator("path")
     @classmethod
-    def _path_not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _path_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
             raise ValueError("path must not be blank")
-        return value.strip()
+        return value.strip() if value is not None else None
+
+    @field_validator("feed", "sitemap", "pages")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value.strip()):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip() if value is not None else None
+
+    @field_validator("links", "include", "exclude")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceConfig:
+        given = [k for k in SOURCE_KINDS if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of {', '.join(SOURCE_KINDS)} (got {', '.join(given) or 'none'})"
+            )
+        if self.pages and not self.links:
+            raise ValueError("a `pages` listing needs `links`, the pattern of its release links")
+        if self.delete_missing and (self.feed or self.pages):
+            raise ValueError(
+                "delete_missing needs a source that lists every release (a path or a "
+                "sitemap); a feed or listing page shows only the newest"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in SOURCE_KINDS if getattr(self, k))
+
+    @property
+    def location(self) -> str:
+        """The path or URL this source reads."""
+        return str(getattr(self, self.kind))
+
+    @property
+    def is_web(self) -> bool:
+        return self.kind != "path"
+
+
+SOURCE_KINDS = ("path", "feed", "sitemap", "pages")
+
+
+class WebSettings(BaseModel):
+    """How web sources are fetched (the ``[web]`` table of dalil.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_agent: str = Field(
+        "dalil/0.1 (press-release search; +https://example.invalid/dalil)",
+        min_length=1,
+        description="User-Agent sent with every request; robots.txt is read for its first word.",
+    )
+    timeout: float = Field(20.0, gt=0, le=600, description="Seconds per request.")
+    max_bytes: int = Field(
+        5_000_000, ge=1000, description="Largest response read (bigger ones are failures)."
+    )
+    retries: int = Field(3, ge=0, le=10, description="Retries after a 429 or 5xx answer.")
+    backoff: float = Field(
+        1.0, ge=0, le=60, description="Seconds before the first retry, doubled each time."
+    )
+    per_host: int = Field(2, ge=1, le=16, description="Requests at once to one host.")
+    delay: float = Field(
+        1.0, ge=0, le=60, description="Seconds between the starts of two requests to one host."
+    )
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed per request.")
+
+
+class AlertConfig(BaseModel):
+    """A saved search whose new matches are posted to a webhook after each published
+    generation (an ``[[alerts]]`` table, or ``POST /api/alerts``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="Alert name.")
+    query: str = Field(min_length=1, max_length=1000, description="The search text.")
+    mode: Literal["hybrid", "keyword", "semantic"] = Field(
+        "hybrid", description="Retrieval mode of the search."
+    )
+    source: str | None = None
+    language: str | None = None
+    category: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    min_score: float | None = Field(
+        None,
+        description="Relevance threshold: hits scoring below it (as in /api/search) are left out.",
+    )
+    webhook: str = Field(pattern=r"^https?://", description="URL the matches are POSTed to.")
 
 
 class Settings(BaseSettings):
@@ -124,6 +240,12 @@ class Settings(BaseSettings):
             "dalil.toml with path, source, language, category and delete_missing."
         ),
     )
+    web: WebSettings = Field(
+        WebSettings.model_validate({}), description="Fetching web sources: the [web] table."
+    )
+    alerts: tuple[AlertConfig, ...] = Field(
+        (), description="Saved searches posted to webhooks: [[alerts]] tables in dalil.toml."
+    )
     keep_generations: int = Field(
         3,
         ge=1,
@@ -150,6 +272,10 @@ class Settings(BaseSettings):
                 f"min_paragraph_chars ({self.min_paragraph_chars}) must be below "
                 f"max_paragraph_chars ({self.max_paragraph_chars})"
             )
+        names = [a.name for a in self.alerts]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"[[alerts]] names must differ: {', '.join(twice)} is used twice")
         return self
 
     @property
@@ -172,11 +298,13 @@ class Settings(BaseSettings):
 def _source_problem(err: Any) -> str:
     """A ``[[sources]]`` error: which table (1-based) and which key."""
     loc = err["loc"]
-    where = f"[[sources]] table #{int(loc[1]) + 1}" if len(loc) > 1 else "sources"
+    table = str(loc[0])
+    where = f"[[{table}]] table #{int(loc[1]) + 1}" if len(loc) > 1 else table
     key = f" key '{loc[2]}'" if len(loc) > 2 else ""
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        known = ", ".join(SourceConfig.model_fields)
+        model = AlertConfig if table == "alerts" else SourceConfig
+        known = ", ".join(model.model_fields)
         message = f"unknown key (known: {known})"
     return f"{where} in {config_path()}{key}: {message} (got {err.get('input')!r})"
 
@@ -196,7 +324,7 @@ def load_settings(**overrides: Any) -> Settings:
             if not name:  # a check across settings: its message names them
                 problems.append(f"settings: {err['msg'].removeprefix('Value error, ')}")
                 continue
-            if err["loc"][0] == "sources":
+            if err["loc"][0] in ("sources", "alerts") and len(err["loc"]) > 1:
                 problems.append(_source_problem(err))
                 continue
             problems.append(

@@ -30,11 +30,33 @@ _FACE = {
     "MAX_OFFSET": "validation",
     "MAX_TEXT_CHARS": "validation",
     "run_batch": "batch",
+    "AlertConflictError": "errors",
+    "AlertNotFoundError": "errors",
+    "AlertStore": "alerts.store",
+    "Delivery": "alerts.store",
+    "alert_matches": "alerts.matching",
+    "alerts_in_use": "alerts.dispatch",
+    "alerts_root": "alerts.dispatch",
+    "all_alerts": "alerts.dispatch",
+    "dispatch_after_publish": "alerts.dispatch",
+    "dispatch_alerts": "alerts.dispatch",
+    "start_watching": "alerts.dispatch",
     "build_sets": "evaluation.sets",
     "run_benchmark": "evaluation.runner",
 }
 
 __all__ = [
+    "AlertConflictError",
+    "AlertNotFoundError",
+    "AlertStore",
+    "Delivery",
+    "alert_matches",
+    "alerts_in_use",
+    "alerts_root",
+    "all_alerts",
+    "dispatch_after_publish",
+    "dispatch_alerts",
+    "start_watching",
     "Hit",
     "InvalidQueryError",
     "MAX_K",
@@ -56,9 +78,24 @@ __all__ = [
 __getattr__, __dir__ = lazy_face(__name__, _FACE, globals())
 
 if TYPE_CHECKING:
+    from dalil.search.alerts.dispatch import (
+        alerts_in_use,
+        alerts_root,
+        all_alerts,
+        dispatch_after_publish,
+        dispatch_alerts,
+        start_watching,
+    )
+    from dalil.search.alerts.matching import alert_matches
+    from dalil.search.alerts.store import AlertStore, Delivery
     from dalil.search.batch import run_batch
     from dalil.search.engine import Searcher
-    from dalil.search.errors import InvalidQueryError, SearchError
+    from dalil.search.errors import (
+        AlertConflictError,
+        AlertNotFoundError,
+        InvalidQueryError,
+        SearchError,
+    )
     from dalil.search.evaluation.runner import run_benchmark
     from dalil.search.evaluation.sets import build_sets
     from dalil.search.models import MODES, Hit, Mode, Query, SearchResponse, Snippet

@@ -16,3 +16,11 @@ class InvalidQueryError(SearchError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class AlertNotFoundError(SearchError):
+    """No alert has this name."""
+
+
+class AlertConflictError(SearchError):
+    """The alert cannot be changed this way (e.g. it is defined in dalil.toml)."""

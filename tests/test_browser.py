@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from web_fixtures import FOUNDING_ID, SCRIPT_ID
@@ -251,3 +251,29 @@ def test_states_and_no_javascript(browser: object, live_server: str) -> None:
         assert re.search(r"mode=semantic", page.url)
     finally:
         context.close()
+
+
+def test_results_page_links_its_atom_feed(session: tuple, live_server: str) -> None:
+    """The results page names its feed in <head> and shows a link to it; the feed parses
+    with feedparser and its entries open release pages."""
+    import feedparser
+
+    page, _, _ = session
+    page.goto(live_server + "/?" + urlencode({"q": ENGLISH_QUERY, "language": "ar"}))
+    head = page.locator("head link[rel=alternate][type='application/atom+xml']")
+    href = head.get_attribute("href")
+    assert href == page.locator("a.feed-link").get_attribute("href")
+    assert page.locator("a.feed-link").is_visible()
+    assert query_of(href) == {"q": [ENGLISH_QUERY], "mode": ["hybrid"], "language": ["ar"]} or (
+        query_of(href) == {"q": [ENGLISH_QUERY], "language": ["ar"]}
+    )
+    answer = page.request.get(live_server + href)
+    assert answer.ok and answer.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(answer.body())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10" and feed.feed.title == f"dalil: {ENGLISH_QUERY}"
+    ids = [entry.link.split("/release/", 1)[1] for entry in feed.entries]
+    assert FOUNDING_ID in ids
+    with page.expect_navigation():
+        page.goto(feed.entries[0].link)
+    assert page.locator("h1").first.is_visible()

@@ -22,6 +22,7 @@ from dalil.indexer.build.runs import FAILED, LOCKED, PUBLISHED, UNCHANGED, RunRe
 from dalil.indexer.errors import IndexLockedError, SettingsError
 from dalil.indexer.store.layout import live_dir
 from dalil.indexer.generations.publish import migrate_legacy, writer_lock
+from dalil.indexer.readers.web import WebSession
 from dalil.indexer.readers.sources import (
     ReadLog,
     Source,
@@ -32,7 +33,7 @@ from dalil.indexer.readers.sources import (
 )
 from dalil.indexer.settings import config_path
 from dalil.indexer.store.docstore import stored_releases
-from dalil.indexer.store.layout import DOCS_NAME
+from dalil.indexer.store.layout import DOCS_NAME, WEB_CACHE_NAME
 from dalil.indexer.store.manifest import now_iso
 from dalil.indexer.timing import StageClock
 
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from dalil.indexer.settings import Settings
 
 log = logging.getLogger("dalil.reindex")
+
+MAX_URLS_RECORDED = 500  # per-URL outcomes of web sources kept in runs.jsonl
 
 
 
@@ -62,11 +65,17 @@ def reindex(
             f"no sources configured: add [[sources]] tables (path = ...) to {config_path()}"
         )
     root = Path(settings.index).absolute()
-    sources = configured(settings.sources, (base or config_path().absolute().parent))
+    web = (
+        WebSession(settings.web, root / WEB_CACHE_NAME)
+        if any(s.is_web for s in settings.sources)
+        else None
+    )
+    sources = configured(settings.sources, (base or config_path().absolute().parent), web)
     started = now_iso()
     clock = StageClock()
     try:
         record = _run(settings, root, sources, encoders, clock, started, trigger, progress)
+        record = _with_web(record, web)
     except IndexLockedError as exc:
         append_run(root, _failed(started, clock, trigger, LOCKED, str(exc)))
         raise
@@ -74,10 +83,30 @@ def reindex(
         if root.is_dir():
             append_run(root, _failed(started, clock, trigger, FAILED, f"{exc!r}"))
         raise
+    finally:
+        if web is not None:
+            web.close()
     append_run(root, record)
     if record.generation and on_published is not None:
         on_published(record.generation)
     return record
+
+
+def _with_web(record: RunRecord, web: WebSession | None) -> RunRecord:
+    """The run's web cost and per-URL outcomes (the first MAX_URLS_RECORDED)."""
+    if web is None:
+        return record
+    cost = web.cost()
+    return replace(
+        record,
+        web_cost={
+            "requests": cost.requests,
+            "not_modified": cost.not_modified,
+            "bytes": cost.bytes,
+            "seconds": round(cost.seconds, 3),
+        },
+        web_urls=tuple(str(o) for o in web.log.outcomes[:MAX_URLS_RECORDED]),
+    )
 
 
 def _failed(started: str, clock: StageClock, trigger: str, status: str, error: str) -> RunRecord:

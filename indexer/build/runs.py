@@ -48,11 +48,16 @@ class RunRecord:
     error: str | None = None
     failures: tuple[ReadFailure, ...] = ()
     duplicates: tuple[str, ...] = ()
+    # web sources: requests, not_modified (304s), bytes, seconds; and one line per URL
+    web_cost: Mapping[str, float] = field(default_factory=dict)
+    web_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stage_seconds", MappingProxyType(dict(self.stage_seconds)))
         object.__setattr__(self, "failures", tuple(self.failures))
         object.__setattr__(self, "duplicates", tuple(self.duplicates))
+        object.__setattr__(self, "web_cost", MappingProxyType(dict(self.web_cost)))
+        object.__setattr__(self, "web_urls", tuple(self.web_urls))
 
     @property
     def paragraphs_per_second(self) -> float:
@@ -65,6 +70,8 @@ class RunRecord:
         data["seconds"] = round(self.seconds, 3)
         data["failures"] = [str(f) for f in self.failures[:FAILURES_RECORDED]]
         data["duplicates"] = list(self.duplicates[:FAILURES_RECORDED])
+        data["web_cost"] = dict(self.web_cost)
+        data["web_urls"] = list(self.web_urls)
         return data
 
     @classmethod
@@ -97,6 +104,17 @@ class RunRecord:
         if self.error:
             extras.append(self.error)
         return line + "".join(f"; {e}" for e in extras)
+
+    def web_line(self) -> str:
+        """``web: N requests, M not modified (304), X kB in S s`` (empty without web sources)."""
+        if not self.web_cost:
+            return ""
+        cost = self.web_cost
+        return (
+            f"web: {int(cost.get('requests', 0))} requests, "
+            f"{int(cost.get('not_modified', 0))} not modified (304), "
+            f"{cost.get('bytes', 0) / 1000:.1f} kB in {cost.get('seconds', 0.0):.2f} s"
+        )
 
     def stages_line(self) -> str:
         return ", ".join(f"{name} {secs:.2f} s" for name, secs in self.stage_seconds.items())

@@ -17,9 +17,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dalil.indexer.models import VALUE_FILTERS, ReadFailure, Release
 from dalil.indexer.readers import read_sources
+from dalil.indexer.readers.web import WebSession
 from dalil.indexer.settings import SourceConfig
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -28,14 +30,16 @@ _ORIGIN_SUFFIX = re.compile(r"(:\d+|#\d+)$")
 
 @dataclass(frozen=True)
 class Source:
-    """A configured source with its path made absolute."""
+    """A configured source with its path made absolute (a web source: its URL, and the
+    run's :class:`WebSession` that fetches it)."""
 
     config: SourceConfig
-    pattern: str  # absolute file, folder or glob
+    pattern: str  # absolute file, folder or glob; or a URL
+    web: WebSession | None = field(default=None, compare=False)
 
     @property
     def is_glob(self) -> bool:
-        return bool(_GLOB_CHARS.search(self.pattern))
+        return not self.config.is_web and bool(_GLOB_CHARS.search(self.pattern))
 
     def paths(self) -> list[Path]:
         """What to read now: the path itself, or the glob's matches (sorted)."""
@@ -44,11 +48,28 @@ class Source:
         return [Path(self.pattern)]
 
     def owns(self, origin_file: str) -> bool:
+        if self.config.is_web:  # a sitemap owns the pages it may list (the protocol's rule)
+            return _under_sitemap(origin_file, self.pattern) and self._wanted(origin_file)
         if self.is_glob:
             return fnmatch.fnmatchcase(origin_file, self.pattern)
         if origin_file == self.pattern:
             return True
         return origin_file.startswith(self.pattern.rstrip(os.sep) + os.sep)
+
+    def _wanted(self, url: str) -> bool:
+        include, exclude = self.config.include, self.config.exclude
+        return (include is None or bool(re.search(include, url))) and (
+            exclude is None or not re.search(exclude, url)
+        )
+
+
+def _under_sitemap(url: str, sitemap: str) -> bool:
+    """Whether ``url`` is in the sitemap's folder or below: the URLs a sitemap may list."""
+    page, listed = urlsplit(url), urlsplit(sitemap)
+    folder = listed.path.rsplit("/", 1)[0] + "/"
+    return (page.scheme, page.netloc) == (listed.scheme, listed.netloc) and (
+        page.path.startswith(folder)
+    )
 
 
 @dataclass
@@ -60,17 +81,27 @@ class ReadLog:
     unreadable: set[int] = field(default_factory=set)  # positions of sources that read nothing
 
 
-def configured(configs: Sequence[SourceConfig], base: Path) -> list[Source]:
+def configured(
+    configs: Sequence[SourceConfig], base: Path, web: WebSession | None = None
+) -> list[Source]:
+    """The sources with absolute paths; web sources are read through ``web`` (one session
+    per run; without one they cannot be read)."""
     out = []
     for config in configs:
-        path = os.path.expanduser(config.path)
+        if config.is_web:
+            out.append(Source(config, config.location, web))
+            continue
+        path = os.path.expanduser(config.location)
         absolute = path if os.path.isabs(path) else os.path.join(base, path)
         out.append(Source(config, os.path.normpath(absolute)))
     return out
 
 
 def origin_file(origin: str) -> str:
-    """The file part of a release or failure origin (``path:12`` and ``path#3`` -> ``path``)."""
+    """The file part of a release or failure origin (``path:12`` and ``path#3`` -> ``path``;
+    a URL is its own file)."""
+    if origin.startswith(("http://", "https://")):
+        return origin
     return _ORIGIN_SUFFIX.sub("", origin)
 
 
@@ -90,6 +121,9 @@ def read_configured(sources: Sequence[Source], log: ReadLog) -> Iterator[Release
     """Every release of every source (defaults applied) and every failure, noting in ``log``
     the ids seen, the files that failed and the sources that yielded nothing."""
     for position, source in enumerate(sources):
+        if source.config.is_web:
+            yield from _read_web(position, source, log)
+            continue
         paths = source.paths()
         if not paths:
             log.unreadable.add(position)
@@ -106,6 +140,25 @@ def read_configured(sources: Sequence[Source], log: ReadLog) -> Iterator[Release
             yield with_defaults(item, source.config)
         if not found:
             log.unreadable.add(position)
+
+
+def _read_web(position: int, source: Source, log: ReadLog) -> Iterator[Release | ReadFailure]:
+    if source.web is None:
+        log.unreadable.add(position)
+        yield ReadFailure(source.pattern, "web sources are read by `dalil reindex` only")
+        return
+    found = False
+    for item in source.web.read(source.config):
+        if isinstance(item, ReadFailure):
+            log.failed_files.add(item.origin)
+            yield item
+            continue
+        found = True
+        log.seen.add(item.id)
+        yield with_defaults(item, source.config)
+    log.failed_files.update(source.web.unread(source.config))  # listed, kept
+    if not found:
+        log.unreadable.add(position)
 
 
 def missing_releases(

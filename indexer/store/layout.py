@@ -15,6 +15,8 @@ and the paths of the generations that let a run publish a whole new index atomic
       .staging-gen-000043/    the next generation while a run builds it (never read)
       .lock                   the writer lock: one writing process at a time
       runs.jsonl              one line per write run (:mod:`dalil.indexer.build.runs`)
+      web-cache.sqlite        web sources' conditional-GET cache (:mod:`dalil.indexer.readers.web`)
+      alerts.sqlite           alert state (:mod:`dalil.search.alerts`), .alerts.lock its lock
 
 ``CURRENT`` is replaced atomically (temp file, fsync, rename, directory fsync), so a reader
 sees either the old or the new generation, never half of one. A generation is never modified
@@ -41,6 +43,9 @@ GEN_PREFIX = "gen-"
 STAGING_PREFIX = ".staging-"
 LOCK_NAME = ".lock"
 RUNS_NAME = "runs.jsonl"
+WEB_CACHE_NAME = "web-cache.sqlite"  # web sources: validators + parsed answer per URL
+ALERTS_NAME = "alerts.sqlite"  # alerts made through the API, ids held, sent, deliveries
+ALERTS_LOCK_NAME = ".alerts.lock"  # one alert dispatch at a time
 # One generation
 MANIFEST_NAME = "manifest.json"
 DOCS_NAME = "docs.sqlite"

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from dalil.indexer import DalilError, Settings, load_settings
+from dalil.web.cli import alerts, index, reindex, schedule, search, serve, verify
 from dalil.web.cli import eval as evaluate
-from dalil.web.cli import index, reindex, schedule, search, serve, verify
 from dalil.web.cli.options import add_common_options
 
 # In `dalil --help` order. Each module's `register` only adds its parser; what a command
 # needs (encoders, FastAPI, ...) is imported when it runs, so start-up stays cheap.
-COMMANDS = (index, search, serve, evaluate, reindex, schedule, verify)
+COMMANDS = (index, search, serve, evaluate, reindex, schedule, alerts, verify)
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130

@@ -3,7 +3,10 @@
 Adds new releases, updates changed ones, deletes removed ones (sources with
 ``delete_missing = true``), re-embedding only paragraphs whose text changed, and publishes the
 result as a new index generation; an unchanged corpus makes no generation. Prints the run's
-summary (``-v``: seconds per stage); every run is also recorded in ``<index>/runs.jsonl``.
+summary (``-v``: seconds per stage) and, for web sources, each URL's outcome (fetched,
+not-modified, skipped, failed with its reason) and the run's requests, 304s and seconds; every
+run is also recorded in ``<index>/runs.jsonl``. A published generation is then sent to the
+alerts (``[[alerts]]``, ``/api/alerts``): one line per delivery.
 
 Exit status: 0 done (published or unchanged), 1 done but some releases failed to read (the
 rest is indexed; each failure printed to stderr), 2 on an error (nothing published),
@@ -40,15 +43,30 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from dalil.indexer import reindex  # heavy (encoders): only when indexing
+    from dalil.search import dispatch_after_publish, start_watching
+
+    deliveries = []
+
+    def published(generation: str) -> None:
+        deliveries.extend(dispatch_after_publish(settings, generation))
 
     try:
-        record = reindex(settings, trigger="cli", progress=not args.no_progress)
+        start_watching(settings)
+        record = reindex(
+            settings, trigger="cli", progress=not args.no_progress, on_published=published
+        )
     except IndexLockedError as exc:
         print(f"dalil: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     for failure in record.failures:
         print(f"skipped {failure}", file=sys.stderr)
+    for line in record.web_urls:
+        print(f"  {line}")
     print(f"{record.status}: {record.summary()}")
+    if record.web_cost:
+        print(record.web_line())
+    for delivery in deliveries:
+        print(delivery)
     if args.verbose and record.stage_seconds:
         print(f"stages: {record.stages_line()}")
     return 1 if record.failed else 0

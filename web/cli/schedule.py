@@ -36,7 +36,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer import parse_duration, run_forever
+    from dalil.indexer import parse_duration
+    from dalil.web.server.scheduling import run_forever_with_alerts
 
     seconds = parse_duration(args.every)
     if not settings.sources:
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C
     logging.getLogger("dalil.schedule").info("re-indexing %s every %g s", settings.index, seconds)
-    run_forever(settings, seconds)
+    run_forever_with_alerts(settings, seconds)
     return 0
 
 

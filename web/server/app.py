@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dalil.indexer import DalilError, Settings
 from dalil.search import Searcher
-from dalil.web.server import api, pages
+from dalil.web.server import alerts_api, api, atom, pages
 from dalil.web.server.docs import install_docs
 from dalil.web.server.errors import install_error_handler
 from dalil.web.server.holder import SearcherHolder
@@ -95,7 +95,9 @@ def create_app(
     install_error_handler(app)
     install_docs(app)
     app.include_router(api.router)
+    app.include_router(alerts_api.router)
     app.include_router(pages.router)
+    app.include_router(atom.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

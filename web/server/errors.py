@@ -23,7 +23,7 @@ from dalil.indexer import (
     ReleaseNotFoundError,
     SourceError,
 )
-from dalil.search import InvalidQueryError
+from dalil.search import AlertConflictError, AlertNotFoundError, InvalidQueryError
 from dalil.web.server.templating import SECURITY_HEADERS
 
 log = logging.getLogger("dalil.web")
@@ -66,6 +66,8 @@ _DALIL_STATUS: tuple[tuple[type[DalilError], int, str, str], ...] = (
     (BadRequestError, 400, "bad_request", "Bad request"),
     (SourceError, 400, "bad_release", "Bad release"),
     (ReleaseNotFoundError, 404, "not_found", "Release not found"),
+    (AlertNotFoundError, 404, "alert_not_found", "Alert not found"),
+    (AlertConflictError, 409, "alert_conflict", "Alert conflict"),
     (AuthRequiredError, 401, "unauthorized", "API key needed"),
     (WritesDisabledError, 403, "writes_disabled", "Writes are disabled"),
     (IndexLockedError, 409, "index_locked", "Index busy"),

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dalil.indexer import FILTER_FIELDS, DalilError
 from dalil.web.server import convert
+from dalil.web.server.atom import feed_href
 from dalil.web.server.deps import SearcherDep
 from dalil.web.server.errors import BadRequestError, problem_for
 from dalil.web.server.schemas import MAX_K, MAX_OFFSET, SearchRequest
@@ -108,6 +109,7 @@ def search_page(request: Request, searcher: SearcherDep) -> Any:
         "release_count": releases,
         "results": None,
         "error": None,
+        "feed_href": None,
         "pagination": None,
         "clear_filters_href": _filter_href(form, *FILTER_FIELDS),
         "filters_active": any(form.get(f) for f in FILTER_FIELDS),
@@ -132,6 +134,7 @@ def search_page(request: Request, searcher: SearcherDep) -> Any:
         context["error"] = problem.message
         return render(request, "search.html", context, status=problem.status)
     context["results"] = convert.search_out(req, resp)
+    context["feed_href"] = feed_href(form)
     context["pagination"] = _pagination(form, page, req.k, resp.total)
     return render(request, "search.html", context)
 

@@ -11,6 +11,7 @@ send releases in batches (up to 100 per call).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,8 +25,10 @@ from dalil.indexer import (
     build_next_generation,
     leaving_a_core_free,
 )
+from dalil.search import alerts_in_use
 from dalil.web.server.errors import BadRequestError
 from dalil.web.server.holder import SearcherHolder
+from dalil.web.server.scheduling import send_alerts
 from dalil.web.server.schemas import WriteOut
 
 
@@ -70,4 +73,12 @@ def _publish(holder: SearcherHolder, change: Change, encoders: Mapping[str, Enco
         append_run(Path(holder.settings.index), record)
         if record.generation is not None:
             holder.refresh(wait=True)
+    if record.generation is not None and alerts_in_use(holder.settings):
+        # webhooks may be slow: the write answers now, the alerts are sent meanwhile
+        threading.Thread(
+            target=send_alerts,
+            args=(holder.settings, record.generation, holder.lease),
+            name="dalil-alerts",
+            daemon=True,
+        ).start()
     return record
