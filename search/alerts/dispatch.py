@@ -16,6 +16,8 @@ from typing import Any
 
 from filelock import FileLock
 
+from dalil.indexer.settings import AlertConfig, Settings
+from dalil.indexer.store.docstore import stored_releases
 from dalil.indexer.store.layout import (
     ALERTS_LOCK_NAME,
     ALERTS_NAME,
@@ -23,8 +25,6 @@ from dalil.indexer.store.layout import (
     generation_number,
     live_dir,
 )
-from dalil.indexer.settings import AlertConfig, Settings
-from dalil.indexer.store.docstore import stored_releases
 from dalil.search.alerts.delivery import post_json
 from dalil.search.alerts.matching import alert_matches
 from dalil.search.alerts.store import DELIVERED, FAILED, AlertStore, Delivery
@@ -62,7 +62,9 @@ def start_watching(settings: Settings) -> None:
             store.new_releases(_live_ids(root))
 
 
-def dispatch_alerts(settings: Settings, searcher: Searcher, generation: str | None) -> list[Delivery]:
+def dispatch_alerts(
+    settings: Settings, searcher: Searcher, generation: str | None
+) -> list[Delivery]:
     """Send every alert its new matches in ``searcher``'s index (the generation just
     published). Returns the deliveries made (delivered or failed)."""
     if not alerts_in_use(settings):
