@@ -16,7 +16,7 @@ from press_room import MINISTRY, PressRoom, build, ministry_page, serving
 
 from dalil.indexer.build.reindex import reindex
 from dalil.indexer.build.runs import PUBLISHED, UNCHANGED, last_runs
-from dalil.indexer.generations.layout import live_dir
+from dalil.indexer.store.layout import live_dir
 from dalil.indexer.settings import Settings, SourceConfig, WebSettings
 
 # Fast and strict for tests: no politeness delay, quick retries, a short timeout for the
@@ -102,7 +102,7 @@ def test_first_run_indexes_the_press_rooms_and_reports_every_url(
     news = f"{base}/mofa/news"
     assert seen[f"{news}/release-3"][0].startswith("fetched")  # after 500, 500, then 200
     assert seen[f"{news}/release-1"][0].startswith("fetched")
-    failures = {f.split(": ", 1)[0]: f.split(": ", 1)[1] for f in record.failures}
+    failures = {f.origin: f.reason for f in record.failures}
     assert failures[f"{news}/gone"] == "HTTP 404 Not Found"
     assert failures[f"{news}/slow"].startswith("timed out")
     assert failures[f"{news}/loop"].startswith("too many redirects")
@@ -188,7 +188,7 @@ def test_a_failing_source_loses_nothing_and_stops_no_other(tmp_path: Path, room:
     )
 
     record = reindex(settings, base=tmp_path)
-    failures = "\n".join(record.failures)
+    failures = "\n".join(map(str, record.failures))
     assert (
         f"{room.base}/agency/sitemap.xml: HTTP 500 Internal Server Error after 3 attempts"
         in failures
@@ -271,7 +271,7 @@ def test_a_host_that_refuses_connections_is_a_failure_of_its_own(
     dead = SourceConfig(feed=f"http://127.0.0.1:{closed}/rss.xml")
     alive = SourceConfig(feed=f"{room.base}/mofa/rss.xml", include="/release-1$")
     record = reindex(settings_for(tmp_path, room, dead, alive), base=tmp_path)
-    [failure] = record.failures
+    [failure] = map(str, record.failures)
     assert failure.startswith(f"http://127.0.0.1:{closed}/rss.xml: robots.txt cannot be read")
     assert "cannot connect" in failure
     assert set(releases(tmp_path)) == {f"{room.base}/mofa/news/release-1"}
