@@ -275,3 +275,28 @@ def test_a_host_that_refuses_connections_is_a_failure_of_its_own(
     assert failure.startswith(f"http://127.0.0.1:{closed}/rss.xml: robots.txt cannot be read")
     assert "cannot connect" in failure
     assert set(releases(tmp_path)) == {f"{room.base}/mofa/news/release-1"}
+
+
+def test_a_failing_child_sitemap_deletes_nothing(tmp_path: Path, room: PressRoom) -> None:
+    base = room.base
+    sitemap = SourceConfig(sitemap=f"{base}/agency/sitemap.xml", delete_missing=True)
+    settings = settings_for(tmp_path, room, sitemap)
+    reindex(settings, base=tmp_path)
+    room.put(  # the index now also names a second sitemap, which fails
+        "/agency/sitemap.xml",
+        "<?xml version='1.0'?><sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        f"<sitemap><loc>{base}/agency/sitemap-2025.xml</loc></sitemap>"
+        f"<sitemap><loc>{base}/agency/sitemap-2024.xml</loc></sitemap></sitemapindex>",
+        "application/xml",
+    )
+    room.put(  # one release moved to the sitemap that fails: it must not count as gone
+        "/agency/sitemap-2025.xml",
+        "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        f"<url><loc>{base}/agency/news/solar-tender.html</loc><lastmod>2025-04-01</lastmod></url>"
+        "</urlset>",
+        "application/xml",
+    )
+    record = reindex(settings, base=tmp_path)
+    assert record.deleted == 0
+    assert f"{base}/agency/sitemap-2024.xml: HTTP 404 Not Found" in map(str, record.failures)
+    assert len(releases(tmp_path)) == 2

@@ -157,8 +157,8 @@ def _read_web(position: int, source: Source, log: ReadLog) -> Iterator[Release |
         log.seen.add(item.id)
         yield with_defaults(item, source.config)
     log.failed_files.update(source.web.unread(source.config))  # listed, kept
-    if not found:
-        log.unreadable.add(position)
+    if not found or not source.web.complete(source.config):
+        log.unreadable.add(position)  # deletes nothing
 
 
 def missing_releases(

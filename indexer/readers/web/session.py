@@ -52,6 +52,7 @@ class WebSession:
         self.robots = Robots(self.fetcher)
         self._read: dict[SourceConfig, list[Item]] = {}
         self._unread: dict[SourceConfig, list[str]] = {}
+        self._partial: set[SourceConfig] = set()  # a child sitemap failed: delete nothing
         self._pages: dict[str, dict[str, Any] | FetchError] = {}  # a page read once per run
 
     def close(self) -> None:
@@ -78,13 +79,21 @@ class WebSession:
         """URLs the source listed beyond ``max_pages`` this run (not read, not gone)."""
         return self._unread.get(config, [])
 
+    def complete(self, config: SourceConfig) -> bool:
+        """Whether the source's whole list was read this run (every child sitemap)."""
+        return config not in self._partial
+
     def _fetch_source(self, config: SourceConfig) -> Iterator[Item]:
+        child_failures: list[FetchError] = []
         try:
-            candidates = self._candidates(config)
+            candidates = self._candidates(config, child_failures)
         except FetchError as exc:
             self.log.note(exc.url, FAILED, exc.reason)
             yield ReadFailure(exc.url, exc.reason)
             return
+        for failure in child_failures:
+            self._partial.add(config)
+            yield ReadFailure(failure.url, failure.reason)
         include = re.compile(config.include) if config.include else None
         exclude = re.compile(config.exclude) if config.exclude else None
         wanted = [
@@ -104,7 +113,9 @@ class WebSession:
 
     # -- the list of release URLs ----------------------------------------------------
 
-    def _candidates(self, config: SourceConfig) -> list[dict[str, Any]]:
+    def _candidates(
+        self, config: SourceConfig, child_failures: list[FetchError]
+    ) -> list[dict[str, Any]]:
         url = config.location
         if config.feed:
             entries = self._parsed(
@@ -117,9 +128,9 @@ class WebSession:
                 url, PAGE_TYPES, lambda r: listing_links(r.body, url, r.final_url, pattern)
             )
             return [{"url": link} for link in links]
-        return self._sitemap_urls(url)
+        return self._sitemap_urls(url, child_failures)
 
-    def _sitemap_urls(self, url: str) -> list[dict[str, Any]]:
+    def _sitemap_urls(self, url: str, failures: list[FetchError]) -> list[dict[str, Any]]:
         limit = self.fetcher.settings.max_bytes
         found: list[dict[str, Any]] = []
         queue, seen = [url], {url}
@@ -135,6 +146,7 @@ class WebSession:
                 if current == url:
                     raise
                 self.log.note(exc.url, FAILED, exc.reason)  # one child sitemap: go on
+                failures.append(exc)
                 continue
             found.extend({"url": u, "lastmod": lastmod} for u, lastmod in parsed["urls"])
             for child in parsed["sitemaps"]:
