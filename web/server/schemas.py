@@ -274,6 +274,14 @@ class RunOut(BaseModel):
     duplicates: list[str] = Field(
         default_factory=list, description="Release ids met more than once (the later kept)."
     )
+    web_cost: dict[str, float] = Field(
+        default_factory=dict,
+        description="Web sources: requests, not_modified (304s), bytes, seconds.",
+    )
+    web_urls: list[str] = Field(
+        default_factory=list,
+        description="Web sources: each URL's outcome (fetched, not-modified, skipped, failed).",
+    )
 
 
 class StatsOut(BaseModel):
