@@ -16,8 +16,8 @@ from press_room import MINISTRY, PressRoom, build, ministry_page, serving
 
 from dalil.indexer.build.reindex import reindex
 from dalil.indexer.build.runs import PUBLISHED, UNCHANGED, last_runs
-from dalil.indexer.store.layout import live_dir
 from dalil.indexer.settings import Settings, SourceConfig, WebSettings
+from dalil.indexer.store.layout import live_dir
 
 # Fast and strict for tests: no politeness delay, quick retries, a short timeout for the
 # slow page (which otherwise holds its answer until the server stops).
