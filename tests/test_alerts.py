@@ -208,3 +208,14 @@ def test_alerts_api(configured: Path, room: PressRoom, hook: Receiver) -> None:
         assert "solar" not in {a["name"] for a in client.get("/api/alerts", headers=auth).json()}
     with AlertStore.at_root(configured / "index") as store:
         assert store.already_sent("water") == {f"{room.base}/mofa/news/release-3", "solar-water-1"}
+
+
+def test_the_servers_schedule_sends_the_alerts(
+    configured: Path, room: PressRoom, hook: Receiver
+) -> None:
+    from dalil.web.server.app import create_app
+
+    with TestClient(create_app(load_settings(), reindex_every=3600)):  # first run: now
+        posts = hook.wait_for(1)
+    assert [(p["alert"], p["generation"]) for p in posts] == [("water", "gen-000001")]
+    assert [r["id"] for r in posts[0]["releases"]] == [f"{room.base}/mofa/news/release-3"]
