@@ -112,6 +112,7 @@ def test_first_run_indexes_the_press_rooms_and_reports_every_url(
     assert failures[f"{base}/mofa/private/draft"].startswith("disallowed by robots.txt")
     assert failures[f"{base}/broken/feed.xml"].startswith("not an RSS or Atom feed")
     assert record.failed == len(failures) == 8
+    assert record.duplicates == ()  # the sitemap and the listing name the same pages: read once
     hits = room.take_hits()
     assert [h.status for h in hits if h.path == "/mofa/news/release-3"] == [500, 500, 200]
     assert not any(h.path.startswith("/mofa/private/") for h in hits)  # robots obeyed

@@ -53,6 +53,7 @@ class WebSession:
         self._read: dict[SourceConfig, list[Item]] = {}
         self._unread: dict[SourceConfig, list[str]] = {}
         self._partial: set[SourceConfig] = set()  # a child sitemap failed: delete nothing
+        self._claimed: set[str] = set()  # release URLs an earlier source of the run listed
         self._pages: dict[str, dict[str, Any] | FetchError] = {}  # a page read once per run
 
     def close(self) -> None:
@@ -107,6 +108,9 @@ class WebSession:
         if not chosen:
             yield ReadFailure(config.location, "lists no release URLs (after include/exclude)")
             return
+        # a page two sources list is read and indexed once, by the first
+        chosen = [c for c in chosen if c["url"] not in self._claimed]
+        self._claimed.update(c["url"] for c in chosen)
         workers = max(1, self.fetcher.settings.per_host)
         with ThreadPoolExecutor(workers, thread_name_prefix="dalil-web") as pool:
             yield from pool.map(self._release, chosen)
