@@ -20,11 +20,11 @@ from dalil.indexer.build.pipeline import COMMIT_RELEASES, apply_releases, delete
 from dalil.indexer.build.runs import PUBLISHED, UNCHANGED, RunRecord, append_run
 from dalil.indexer.encoders import embedding
 from dalil.indexer.errors import IndexMismatchError
-from dalil.indexer.store.layout import live_dir
 from dalil.indexer.generations.publish import migrate_legacy, publish_next
 from dalil.indexer.models import ReadFailure, Release
 from dalil.indexer.readers import read_sources
 from dalil.indexer.store.index import Index
+from dalil.indexer.store.layout import live_dir
 from dalil.indexer.store.manifest import MANIFEST_NAME, now_iso, read_manifest
 from dalil.indexer.timing import StageClock
 

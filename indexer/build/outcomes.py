@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dalil.indexer.models import ReadFailure
 from dalil.indexer.build.runs import RunRecord
+from dalil.indexer.models import ReadFailure
 from dalil.indexer.timing import StageClock
 
 ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
+from dalil.indexer.build import reuse as embed_cache
 from dalil.indexer.build.outcomes import ADDED, UNCHANGED, UPDATED, Outcomes
 from dalil.indexer.build.runs import RunRecord
 from dalil.indexer.encoders import embedding
-from dalil.indexer.build import reuse as embed_cache
 from dalil.indexer.encoders.base import threads_at_most
 from dalil.indexer.errors import IndexMismatchError, SourceError
 from dalil.indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
@@ -319,9 +319,12 @@ def apply_releases(
     clock = clock if clock is not None else StageClock()
     outcomes = Outcomes()
     show = progress and sys.stderr.isatty()
-    with index.writing(), tqdm(
-        desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
-    ) as bar:
+    with (
+        index.writing(),
+        tqdm(
+            desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
+        ) as bar,
+    ):
         run = _Run(index, encoders, settings, clock, outcomes, bar)
         run.consume(items, commit_releases=commit_releases)
     return outcomes.report(clock)

@@ -3,26 +3,25 @@
 Under the root's writer lock: read every source and compare content hashes with the live
 generation (the *probe*: no copy, no encoder loaded). Nothing new, changed or to delete: the
 run ends there and no generation is made. Otherwise the next generation is built from a copy
-of the live one (:mod:`dalil.indexer.generations.publish`): new and changed releases are indexed (only
-paragraphs whose embedded text changed are re-embedded, :mod:`dalil.indexer.build.reuse`),
-releases gone from a ``delete_missing`` source are deleted, and the generation is verified and
-published. Every run, whatever its outcome, is appended to ``runs.jsonl``.
+of the live one (:mod:`dalil.indexer.generations.publish`): new and changed releases are
+indexed (only paragraphs whose embedded text changed are re-embedded,
+:mod:`dalil.indexer.build.reuse`), releases gone from a ``delete_missing`` source are deleted,
+and the generation is verified and published. Every run, whatever its outcome, is appended
+to ``runs.jsonl``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dalil.indexer.build.generation import Change, build_next_generation
-from dalil.indexer.build.runs import FAILED, LOCKED, PUBLISHED, UNCHANGED, RunRecord, append_run
+from dalil.indexer.build.runs import FAILED, LOCKED, UNCHANGED, RunRecord, append_run
 from dalil.indexer.errors import IndexLockedError, SettingsError
-from dalil.indexer.store.layout import live_dir
 from dalil.indexer.generations.publish import migrate_legacy, writer_lock
-from dalil.indexer.readers.web import WebSession
 from dalil.indexer.readers.sources import (
     ReadLog,
     Source,
@@ -31,9 +30,10 @@ from dalil.indexer.readers.sources import (
     missing_releases,
     read_configured,
 )
+from dalil.indexer.readers.web import WebSession
 from dalil.indexer.settings import config_path
 from dalil.indexer.store.docstore import stored_releases
-from dalil.indexer.store.layout import DOCS_NAME, WEB_CACHE_NAME
+from dalil.indexer.store.layout import DOCS_NAME, WEB_CACHE_NAME, live_dir
 from dalil.indexer.store.manifest import now_iso
 from dalil.indexer.timing import StageClock
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("dalil.reindex")
 
 MAX_URLS_RECORDED = 500  # per-URL outcomes of web sources kept in runs.jsonl
-
 
 
 def reindex(

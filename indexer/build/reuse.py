@@ -3,10 +3,10 @@
 When a release changes, most of its paragraphs usually stay the same. Before encoding, the
 pipeline asks :func:`vectors_for` which of the texts to embed the index already holds a vector
 for: the stored paragraphs of the same releases are keyed by the hash of their embedded text
-(:func:`dalil.indexer.build.pipeline.embedding_text`: title + first paragraph, or the paragraph), and the
-vectors of matching ones are read back from each encoder's FAISS file. No separate cache file:
-the index is the cache, so it can never disagree with it. Work is proportional to the
-releases being replaced, not to the corpus.
+(:func:`dalil.indexer.build.pipeline.embedding_text`: title + first paragraph, or the
+paragraph), and the vectors of matching ones are read back from each encoder's FAISS file. No
+separate cache file: the index is the cache, so it can never disagree with it. Work is
+proportional to the releases being replaced, not to the corpus.
 """
 
 from __future__ import annotations
