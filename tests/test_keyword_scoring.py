@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from whoosh import query as wq
 
+from dalil.indexer import compat
+from dalil.indexer.compat import whoosh as compat_whoosh
 from dalil.indexer.models import Filters, StoredParagraph
-from dalil.indexer.store import keyword_scoring
 from dalil.indexer.store.keyword_scoring import Bm25fScorer, WeightedTerm, term_postings
 from dalil.indexer.store.keyword_store import KeywordStore, KeywordWriter
 
@@ -189,14 +192,67 @@ def test_ties_are_ordered_by_document_number(tmp_path: Path) -> None:
     store.close()
 
 
-def test_public_posting_interface_gives_the_same_ranking(
-    store: KeywordStore, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def rechecked() -> Iterator[None]:
+    """Runs the Whoosh compat check again after the test, with the real Whoosh."""
+    yield
+    assert compat_whoosh.check() == []
+
+
+def hide(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make one of the internals in compat_whoosh.ATTRIBUTES absent, as an upgrade would."""
+    from whoosh import matching
+    from whoosh.codec import whoosh3
+
+    owner, _, attribute = name.rpartition(".")
+    if owner == "SegmentReader":  # Whoosh's own postings() reads it: hide it from compat only
+        monkeypatch.setattr(compat_whoosh, "READER_ATTRIBUTE", f"{attribute}_renamed")
+        return
+    if name == compat_whoosh.MATCHER_CLASS:
+        monkeypatch.delattr(whoosh3, "W3LeafMatcher")
+        return
+    cls = {
+        "W3LeafMatcher": whoosh3.W3LeafMatcher,
+        "WrappingMatcher": matching.WrappingMatcher,
+    }[owner]
+    if attribute in vars(cls):  # a method or property
+        monkeypatch.delattr(cls, attribute)
+        return
+    init = cls.__init__  # an attribute each instance sets
+
+    def without(self: object, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)
+        delattr(self, attribute)
+
+    monkeypatch.setattr(cls, "__init__", without)
+
+
+def test_every_whoosh_internal_used_is_there() -> None:
+    assert compat_whoosh.check() == []
+
+
+@pytest.mark.parametrize("name", compat_whoosh.ATTRIBUTES)
+def test_without_an_internal_the_public_fallback_gives_the_same_scores(
+    store: KeywordStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    rechecked: None,
+    name: str,
 ) -> None:
+    store._scorer = None
     fast = {q: store.search(q, 100) for q in QUERIES}
-    monkeypatch.setattr(keyword_scoring, "_W3_BLOCKS", False)
+    with monkeypatch.context() as patch:
+        hide(patch, name)
+        assert name in compat_whoosh.check()
+        with caplog.at_level(logging.WARNING, logger="dalil.compat"):
+            problems = compat.check_all()
+    assert len(problems) == 1 and name in problems[0]
+    assert compat_whoosh.FALLBACK in caplog.text
+    if name != "SegmentReader.deleted_docs_set":  # the block reader must not run
+        monkeypatch.setattr(compat_whoosh, "_read_blocks", None)
     store._scorer = None
     for query in QUERIES:
-        assert_same_ranking(store.search(query, 100), fast[query])
+        assert store.search(query, 100) == fast[query]  # identical scores and order
 
 
 def test_warm_loads_every_segment_before_the_first_query(store: KeywordStore) -> None:

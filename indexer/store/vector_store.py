@@ -34,6 +34,7 @@ from typing import Any
 import faiss
 import numpy as np
 
+from dalil.indexer.compat import faiss as compat_faiss
 from dalil.indexer.errors import DalilError, IndexCorruptError, IndexNotFoundError
 from dalil.indexer.store.durable import atomic_write
 
@@ -347,8 +348,7 @@ def build_ivf(
     nlist = nlist or ivf_nlist(n)
     quantizer = faiss.IndexFlatIP(dim)
     ivf = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-    ivf.own_fields = True
-    quantizer.this.disown()  # type: ignore[attr-defined]  # the IVF index owns (frees) it
+    compat_faiss.hand_over(ivf, quantizer)
     ivf.cp.niter = 10
     ivf.cp.seed = seed
     ivf.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
@@ -370,7 +370,7 @@ def build_ivf(
 def _ivf_ids(ivf: Any) -> np.ndarray:
     lists = ivf.invlists
     parts = [
-        faiss.rev_swig_ptr(lists.get_ids(i), size).copy()
+        compat_faiss.list_ids(lists, i, size)
         for i in range(int(ivf.nlist))
         if (size := lists.list_size(i))
     ]

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from dalil.indexer import DalilError, Settings, load_settings
+from dalil.indexer.compat import check_all
+from dalil.indexer.version import version
 from dalil.web.cli import alerts, index, reindex, schedule, search, serve, verify
 from dalil.web.cli import eval as evaluate
 from dalil.web.cli.options import add_common_options
@@ -32,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dalil",
         description="Semantic search over press releases in Arabic and English.",
     )
+    parser.add_argument("--version", action="version", version=f"dalil {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(subparsers)
@@ -49,6 +52,7 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_all()  # a warning on stderr per library whose internals moved
     try:
         settings = load_settings(**settings_overrides(args))
         return int(args.func(args, settings))

@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 
 from dalil.indexer import DalilError, Settings
 from dalil.search import Searcher
+from dalil.indexer.compat import check_all
+from dalil.indexer.version import version
 from dalil.web.server import alerts_api, api, atom, pages
 from dalil.web.server.docs import install_docs
 from dalil.web.server.errors import install_error_handler
@@ -47,7 +49,9 @@ def create_app(
     cannot be opened does not stop the app: /api/health reports why, searches answer 503.
     A new index generation is picked up without a restart (:mod:`dalil.web.server.holder`);
     ``reindex_every`` (seconds) also re-indexes the configured sources in a background
-    thread (:mod:`dalil.web.server.scheduling`)."""
+    thread (:mod:`dalil.web.server.scheduling`). Third-party internals are checked first
+    (:func:`dalil.indexer.compat.check_all`: a warning per fallback in use)."""
+    check_all()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +80,7 @@ def create_app(
         title="dalil",
         summary="Search press releases in Arabic and English.",
         description=DESCRIPTION,
-        version="0.1.0",
+        version=version(),
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
