@@ -1,7 +1,10 @@
 """Paragraph retrieval: keyword (Whoosh BM25F) and semantic (one FAISS store per encoder).
 
-Filters are applied inside both retrievers (a Whoosh filter query; FAISS ``allowed_ids`` from
-SQLite), so a list of ``limit`` comes back whenever ``limit`` matching paragraphs exist.
+Filters are applied inside both retrievers, so a list of ``limit`` comes back whenever
+``limit`` matching paragraphs exist: the keyword side masks documents by the filter fields'
+postings (:mod:`dalil.indexer.store.keyword_store`, cached per searcher); the semantic side
+passes FAISS the ``allowed_ids`` of the matching paragraphs from SQLite (cached per filter
+and index manifest).
 
 The semantic side is retrieved per *language group* (see :func:`group_key`): a global search,
 then a search restricted to each language that the global list under-represents, so every

@@ -161,6 +161,7 @@ def test_post_search_takes_a_body_or_a_batch(hash_client: TestClient) -> None:
     assert ids(results[0]) == ids(get) and results[1]["query"]["q"] == "vaccination"
 
 
+@pytest.mark.slow  # builds the test corpus with the real use-m3 encoder
 def test_founding_release_first_for_english_query(m3_client: TestClient) -> None:
     """The real multilingual encoder finds the Arabic founding release for English words."""
     for mode in ("semantic", "hybrid"):

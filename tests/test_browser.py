@@ -28,6 +28,7 @@ ENGLISH_QUERY = "Bahrain NATO partnership"
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"
     ),

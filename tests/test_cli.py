@@ -61,6 +61,7 @@ def test_help_lists_commands() -> None:
     assert str(args.index) == "/tmp/i" and args.encoders == "hash-test"
 
 
+@pytest.mark.slow  # `dalil index` in a subprocess
 def test_index_then_unchanged(tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "idx"
     first = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
@@ -75,6 +76,7 @@ def test_index_then_unchanged(tmp_path: Path, corpus: Path) -> None:
         assert opened.docs.counts()[0] == 2
 
 
+@pytest.mark.slow  # `dalil index` in a subprocess
 def test_failures_exit_1_and_rest_indexed(tmp_path: Path, corpus: Path) -> None:
     (corpus / "empty.txt").write_text("", encoding="utf-8")
     (corpus / "blob.txt").write_bytes(bytes(range(256)) * 4)
@@ -93,6 +95,7 @@ def test_failures_exit_1_and_rest_indexed(tmp_path: Path, corpus: Path) -> None:
     assert result.stdout.startswith("added 3, updated 0, unchanged 0, failed 3")
 
 
+@pytest.mark.slow  # `dalil index` in a subprocess
 def test_lock_prevents_a_second_writer(tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "idx"
     built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
@@ -107,6 +110,7 @@ def test_lock_prevents_a_second_writer(tmp_path: Path, corpus: Path) -> None:
     assert result.stderr.startswith("dalil: error: another dalil process is writing")
 
 
+@pytest.mark.slow  # `dalil index` in a subprocess
 def test_other_encoders_need_rebuild(tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "idx"
     dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
@@ -199,6 +203,7 @@ def test_search_command_in_process(
     assert "give a QUERY" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # `dalil index` in a subprocess
 def test_index_then_search_end_to_end(tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "idx"
     built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
@@ -216,6 +221,7 @@ def test_index_then_search_end_to_end(tmp_path: Path, corpus: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.startswith("dalil: error: ")
 
 
+@pytest.mark.slow  # `dalil index` in a subprocess
 def test_search_queries_file(tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "idx"
     built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)

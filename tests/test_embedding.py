@@ -55,7 +55,9 @@ def founding_paragraph(founding_release: Path) -> str:
     return founding_release.read_text(encoding="utf-8").split("\n\n")[0].strip()
 
 
-REAL = [("e5", 384), ("use_m3", 512), ("minilm", 384)]
+# MiniLM loads sentence-transformers and torch: slow
+MINILM = pytest.param("minilm", marks=pytest.mark.slow)
+REAL = [("e5", 384), ("use_m3", 512), pytest.param("minilm", 384, marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize(("fixture", "dim"), REAL)
@@ -75,7 +77,7 @@ def test_real_encoder_contract(request, fixture: str, dim: int) -> None:
         assert method(()).shape == (0, dim)
 
 
-@pytest.mark.parametrize("fixture", ["e5", "use_m3", "minilm"])
+@pytest.mark.parametrize("fixture", ["e5", "use_m3", MINILM])
 def test_one_str_is_refused(request, fixture: str) -> None:
     encoder: Encoder = request.getfixturevalue(fixture)
     with pytest.raises(EncoderError, match="got one str"):
@@ -98,6 +100,7 @@ def test_e5_queries_and_passages_differ(e5: Encoder) -> None:
     assert 0.8 < float(q @ p) < 0.9999  # same text, different E5 prefixes
 
 
+@pytest.mark.slow
 def test_e5_long_text_uses_windows_not_truncation(e5: Encoder) -> None:
     long_text = " ".join(f"word{i}" for i in range(600))  # ~1400 tokens
     assert e5.token_count(long_text) > 512  # type: ignore[attr-defined]
@@ -130,6 +133,7 @@ def test_use_m3_queries_equal_passages(use_m3: Encoder) -> None:
     np.testing.assert_array_equal(use_m3.encode_queries(TEXTS), use_m3.encode_passages(TEXTS))
 
 
+@pytest.mark.slow
 def test_minilm_from_local_package_path(minilm: Encoder, minilm_path: Path) -> None:
     assert minilm.name == str(minilm_path)
     assert minilm.max_chars == 3 * 256

@@ -327,6 +327,7 @@ def test_embedding_text_and_encode_texts(encoder) -> None:
     assert encode_texts(encoder, [], batch_size=3).shape == (0, encoder.dim)
 
 
+@pytest.mark.slow
 def test_founding_release_with_use_m3(tmp_path: Path, founding_release: Path) -> None:
     """The real multilingual encoder, end to end on the founding Arabic release."""
     encoders = load_encoders(["use-m3"], threads=1)

@@ -32,6 +32,8 @@ from dalil.indexer.generations.verify import verify_dir
 from dalil.indexer.store import layout as gens
 from dalil.indexer.store.index import Index
 
+pytestmark = pytest.mark.slow  # dalil reindex and servers in other processes
+
 PAUSED_DALIL = Path(__file__).with_name("paused_dalil.py")
 PAUSE_TIMEOUT = 60.0
 START_TIMEOUT = 60.0

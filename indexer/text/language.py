@@ -73,7 +73,7 @@ def _is_arabic_script(char: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _identifier() -> LanguageIdentifier:
-    """py3langid's model with normalised probabilities (loaded once, ~0.5 s)."""
+    """py3langid's model with normalised probabilities (loaded once: it is slow to load)."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
