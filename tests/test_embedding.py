@@ -152,6 +152,7 @@ def test_prompts_for_e5_family_and_model_prompts() -> None:
     assert prompts_for("org/m", {"query": "q: ", "document": "d: "}) == ("q: ", "d: ")
 
 
+@pytest.mark.slow  # imports sentence-transformers and torch
 def test_unknown_name_fails_without_a_hub() -> None:
     with pytest.raises(EncoderError, match="no model hub here"):
         load_encoder("no-such-org/no-such-model", threads=1)
