@@ -8,6 +8,8 @@ tests run code under a module name (``__name__``), which is what that attributio
 
 from __future__ import annotations
 
+import importlib
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -57,3 +59,22 @@ def test_dalil_calling_a_deprecated_third_party_api_is_an_error() -> None:
 def test_a_module_merely_named_like_dalil_is_third_party() -> None:
     # "dalil" must be the package, not a prefix of another distribution's name
     assert shown(function_in("dalilfork.stuff", WARN)) == ["old API"]
+
+
+def test_import_time_deprecations_follow_the_importer(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library that warns when imported (stacklevel=2: the importer) fails the run only
+    when dalil's code is the importer -- e.g. not when another library imports it."""
+    for name in ("oldlib_a", "oldlib_b"):
+        (tmp_path / f"{name}.py").write_text(
+            "import warnings\nwarnings.warn('oldlib is deprecated', DeprecationWarning, 2)\n",
+            encoding="utf-8",
+        )
+    (tmp_path / "userlib.py").write_text("import oldlib_a\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("oldlib_a", "oldlib_b", "userlib"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert shown(lambda: importlib.import_module("userlib")) == ["oldlib is deprecated"]
+    with pytest.raises(DeprecationWarning, match="oldlib is deprecated"):
+        function_in("dalil.web.example", "def run():\n    import oldlib_b\n")()
