@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from dalil.indexer import DalilError, Settings
-from dalil.search import Searcher
 from dalil.indexer.compat import check_all
 from dalil.indexer.version import version
+from dalil.search import Searcher
 from dalil.web.server import alerts_api, api, atom, pages
 from dalil.web.server.docs import install_docs
 from dalil.web.server.errors import install_error_handler
