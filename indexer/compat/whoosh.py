@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 FALLBACK = (
-    "Whoosh's public interface: keyword scoring reads postings one at a time, deleted "
-    "documents through is_deleted"
+    "Whoosh's public interface (keyword scoring reads postings one at a time, deleted "
+    "documents through is_deleted)"
 )
 
 # what the block reader touches on a W3LeafMatcher (methods and attributes set by its
