@@ -45,6 +45,7 @@ class _State:
 
     blocks: bool | None = None
     deleted_set: bool | None = None
+    matcher_class: Any = None  # W3LeafMatcher when the block reader can be used
 
 
 def _matcher_class() -> Any:
@@ -92,6 +93,7 @@ def check() -> list[str]:
         deleted = getattr(reader.leaf_readers()[0][0], READER_ATTRIBUTE, None)
         deleted_ok = deleted is not None and set(deleted) == {1}
     _State.blocks = not block_missing
+    _State.matcher_class = matcher_class if not block_missing else None
     _State.deleted_set = deleted_ok
     return block_missing + ([] if deleted_ok else [READER_LABEL])
 
@@ -114,11 +116,10 @@ def block_postings(matcher: Any) -> tuple[np.ndarray, np.ndarray] | None:
     read block by block and including deleted documents; None when the block reader cannot
     be used (internals missing, or another codec): then use :func:`public_postings`."""
     _checked()
-    matcher_class = _matcher_class()
-    if not _State.blocks or matcher_class is None:
+    if not _State.blocks:
         return None
     leaf_matcher = _unwrap(matcher)
-    if not isinstance(leaf_matcher, matcher_class):
+    if not isinstance(leaf_matcher, _State.matcher_class):
         return None
     return _read_blocks(leaf_matcher)
 
