@@ -89,6 +89,7 @@ def deliveries(root: Path) -> list[tuple[str, str, str]]:
         db.close()
 
 
+@pytest.mark.slow  # reindex runs over a local press room and a webhook
 def test_alert_gets_each_new_matching_release_once(
     configured: Path, room: PressRoom, hook: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +139,7 @@ def test_alert_gets_each_new_matching_release_once(
     assert main(["alerts", "test", "nope"]) == 2
 
 
+@pytest.mark.slow  # reindex runs over a local press room and a webhook
 def test_a_failed_delivery_is_retried_and_later_completed(
     configured: Path, room: PressRoom, hook: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -169,6 +171,7 @@ def test_a_failed_delivery_is_retried_and_later_completed(
     assert [r["id"] for r in hook.posts[1]["releases"]] == [f"{room.base}/mofa/news/release-4"]
 
 
+@pytest.mark.slow  # reindex runs over a local press room and a webhook
 def test_alerts_api(configured: Path, room: PressRoom, hook: Receiver) -> None:
     from dalil.web.server.app import create_app
 

@@ -72,6 +72,7 @@ def outcomes(record: object) -> dict[str, list[str]]:
     return by_url
 
 
+@pytest.mark.slow  # reindex runs over a local press room, seconds each
 def test_first_run_indexes_the_press_rooms_and_reports_every_url(
     tmp_path: Path, room: PressRoom
 ) -> None:
@@ -124,6 +125,7 @@ def test_first_run_indexes_the_press_rooms_and_reports_every_url(
     assert json.loads(line)["web_cost"]["not_modified"] == 0
 
 
+@pytest.mark.slow  # reindex runs over a local press room, seconds each
 def test_second_run_sends_only_conditional_requests_and_changes_nothing(
     tmp_path: Path, room: PressRoom
 ) -> None:
@@ -154,6 +156,7 @@ def test_second_run_sends_only_conditional_requests_and_changes_nothing(
     assert record.web_cost["requests"] == len(again) < len(first)
 
 
+@pytest.mark.slow  # reindex runs over a local press room, seconds each
 def test_a_changed_page_updates_its_release(tmp_path: Path, room: PressRoom) -> None:
     settings = settings_for(tmp_path, room)
     reindex(settings, base=tmp_path)
@@ -173,6 +176,7 @@ def test_a_changed_page_updates_its_release(tmp_path: Path, room: PressRoom) -> 
     assert outcomes(record)[f"{room.base}/mofa/news/{slug}"][0].startswith("fetched")
 
 
+@pytest.mark.slow  # reindex runs over a local press room, seconds each
 def test_a_failing_source_loses_nothing_and_stops_no_other(tmp_path: Path, room: PressRoom) -> None:
     settings = settings_for(tmp_path, room)
     reindex(settings, base=tmp_path)
@@ -199,6 +203,7 @@ def test_a_failing_source_loses_nothing_and_stops_no_other(tmp_path: Path, room:
     assert record.updated == 1  # the listing page source still read the changed page
 
 
+@pytest.mark.slow  # reindex runs over a local press room, seconds each
 def test_delete_missing_on_a_sitemap_deletes_what_it_no_longer_lists(
     tmp_path: Path, room: PressRoom
 ) -> None:
