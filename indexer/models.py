@@ -102,21 +102,27 @@ class StoredParagraph:
 @dataclass(frozen=True)
 class Filters:
     """Search filters, applied inside both retrievers. Dates are ISO ``YYYY-MM-DD``,
-    inclusive. ``None`` means no constraint."""
+    inclusive. ``None`` means no constraint. ``releases``: only these release ids (a quoted
+    phrase's releases); ``without``: never these (the releases of an excluded word)."""
 
     date_from: str | None = None
     date_to: str | None = None
     source: str | None = None
     language: str | None = None
     category: str | None = None
+    # set by the query syntax (:mod:`search.narrowing`), never by a form or a JSON field
+    releases: frozenset[str] | None = field(default=None, metadata={"derived": True})
+    without: frozenset[str] = field(default=frozenset(), metadata={"derived": True})
 
     def is_empty(self) -> bool:
-        return not any((self.date_from, self.date_to, self.source, self.language, self.category))
+        return not any(
+            (self.date_from, self.date_to, self.source, self.language, self.category, self.without)
+        ) and (self.releases is None)
 
 
 # Filter fields, declared once: every layer (query parsing, SQL, Whoosh, API, page) reads them
 # from here. The value filters match a release field exactly; the dates bound ``date``.
-FILTER_FIELDS = tuple(f.name for f in fields(Filters))
+FILTER_FIELDS = tuple(f.name for f in fields(Filters) if not f.metadata.get("derived"))
 VALUE_FILTERS = ("source", "language", "category")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

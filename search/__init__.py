@@ -18,6 +18,7 @@ from dalil.indexer.faces import lazy_face
 
 _FACE = {
     "Searcher": "engine",
+    "Duplicate": "models",
     "Hit": "models",
     "Mode": "models",
     "MODES": "models",
@@ -26,6 +27,7 @@ _FACE = {
     "Snippet": "models",
     "SearchError": "errors",
     "InvalidQueryError": "errors",
+    "QuerySyntaxError": "query_syntax",
     "MAX_K": "validation",
     "MAX_OFFSET": "validation",
     "MAX_TEXT_CHARS": "validation",
@@ -57,6 +59,7 @@ __all__ = [
     "dispatch_after_publish",
     "dispatch_alerts",
     "start_watching",
+    "Duplicate",
     "Hit",
     "InvalidQueryError",
     "MAX_K",
@@ -65,6 +68,7 @@ __all__ = [
     "MODES",
     "Mode",
     "Query",
+    "QuerySyntaxError",
     "SearchError",
     "SearchResponse",
     "Searcher",
@@ -98,5 +102,6 @@ if TYPE_CHECKING:
     )
     from dalil.search.evaluation.runner import run_benchmark
     from dalil.search.evaluation.sets import build_sets
-    from dalil.search.models import MODES, Hit, Mode, Query, SearchResponse, Snippet
+    from dalil.search.models import MODES, Duplicate, Hit, Mode, Query, SearchResponse, Snippet
+    from dalil.search.query_syntax import QuerySyntaxError
     from dalil.search.validation import MAX_K, MAX_OFFSET, MAX_TEXT_CHARS

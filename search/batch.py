@@ -26,7 +26,7 @@ from dalil.indexer.models import FILTER_FIELDS, Filters
 from dalil.search.errors import InvalidQueryError
 from dalil.search.models import Query, SearchResponse
 
-QUERY_FIELDS = ("mode", "alpha", "k", "offset")
+QUERY_FIELDS = ("mode", "alpha", "k", "offset", "sort", "weaker")
 
 
 class SupportsSearch(Protocol):

@@ -14,7 +14,7 @@ deepened until no unseen paragraph can beat the last release shown, so pages are
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,14 +23,20 @@ import numpy as np
 from dalil.indexer.encoders.embedding import Encoder, load_encoders
 from dalil.indexer.generations.publish import migrate_legacy
 from dalil.indexer.models import Filters, StoredParagraph
+from dalil.indexer.store import clusters, release_stats
 from dalil.indexer.store.docstore import StoredRelease
 from dalil.indexer.store.index import Index
 from dalil.search.fusion import STATS_DEPTH
 from dalil.search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
 from dalil.search.highlight import Highlighter
-from dalil.search.models import Hit, Mode, Query, SearchResponse, Snippet
+from dalil.search.listing import Entry, by_date, fold, split_matches
+from dalil.search.models import Duplicate, FacetCounts, Hit, Mode, Query, SearchResponse, Snippet
+from dalil.search.narrowing import narrow
+from dalil.search.query_syntax import parse_query
 from dalil.search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
+from dalil.search.relevance import approximate, threshold_for
 from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved, Retrievers
+from dalil.search.timeline import timeline
 from dalil.search.validation import MAX_K, check_int, validate_query
 
 if TYPE_CHECKING:
@@ -108,24 +114,66 @@ class Searcher:
     # -- searching ----------------------------------------------------------------------
 
     def search(self, query: Query) -> SearchResponse:
-        """One page of releases for ``query`` (validated: :class:`InvalidQueryError`)."""
+        """One page of results for ``query`` (validated: :class:`InvalidQueryError`; its text
+        read with :mod:`search.query_syntax`): the matches (:mod:`search.relevance`), near-
+        duplicates folded, in the query's order, with their facet counts and timeline."""
         validate_query(query)
         start = time.perf_counter()
+        parsed = parse_query(query.text)
+        filters = narrow(self.index, query.filters, parsed)
         vectors = {}
         if query.mode != "keyword":
-            vectors = self._retrievers.query_vectors(query.text)
-        ranked = self.rank(
-            query.text, vectors, query.mode, query.alpha, query.filters, query.offset + query.k
-        )
-        keys = self._highlighter.query_keys(query.text)
-        hits = self._hits(ranked, query.offset, query.k, keys)
-        total = self._total(query.mode, query.filters, ranked)
+            vectors = self._retrievers.query_vectors(parsed.text)
+        weaker = query.weaker and query.sort == "relevance"
+        need = query.offset + query.k if weaker else 0
+        floor = threshold_for(query.mode)
+        docs = self.index.docs
+        while True:
+            ranked = self.rank(
+                parsed.text, vectors, query.mode, query.alpha, filters, need, floor=floor
+            )
+            threshold = threshold_for(query.mode, len(ranked.paragraphs))
+            matches, below = split_matches(ranked.releases, query.mode, threshold)
+            cluster_of = clusters.cluster_of(docs, (g.release_id for g in ranked.releases))
+            if not weaker:
+                entries = fold(matches, cluster_of)
+                break
+            entries = fold([*matches, *below], cluster_of, weak_from=len(matches))
+            if ranked.exhaustive or len(entries) >= query.offset + query.k:
+                break
+            need *= 2
+        match_ids = [g.release_id for g in matches]
+        if query.sort != "relevance":
+            entries = by_date(entries, release_stats.dates(docs, match_ids), query.sort)
+        keys = self._highlighter.query_keys(parsed.text)
+        hits = self._hits(ranked, entries[query.offset : query.offset + query.k], keys)
+        total = len(matches)
+        weaker_count = 0
+        if query.mode != "keyword":
+            weaker_count = max(0, self._total(query.mode, filters, ranked) - total)
+        listed = len(fold(matches, cluster_of)) + (weaker_count if weaker else 0)
+        counts = release_stats.facet_counts(docs, match_ids)
+        unit, buckets = timeline(release_stats.month_counts(docs, match_ids))
         took = (time.perf_counter() - start) * 1000.0
-        return SearchResponse(query, tuple(hits), total, took)
+        return SearchResponse(
+            query,
+            tuple(hits),
+            total,
+            took,
+            listed=listed,
+            weaker=weaker_count,
+            threshold=None if query.mode == "keyword" else threshold,
+            approximate=approximate(query.mode),
+            facets=FacetCounts(counts.sources, counts.languages, counts.categories, counts.years),
+            timeline=buckets,
+            timeline_unit=unit,
+            searched=parsed.text,
+        )
 
     def similar(self, release_id: str, k: int = 10) -> SearchResponse:
         """More like this: releases closest to the mean of this release's paragraph vectors
-        (per encoder, fused as in semantic mode), the release itself excluded."""
+        (per encoder, fused as in semantic mode), the release itself and its near-duplicates
+        excluded."""
         check_int("k", k, 1, MAX_K)
         start = time.perf_counter()
         release = self.get_release(release_id)
@@ -139,10 +187,30 @@ class Searcher:
         query = Query(text=release.title or release.id, mode="semantic", k=k)
         if not vectors:
             return SearchResponse(query, (), 0, (time.perf_counter() - start) * 1000.0)
-        ranked = self.rank(None, vectors, "semantic", None, Filters(), k, exclude=own)
-        hits = self._hits(ranked, 0, k, frozenset())
+        copies = self._copies(release_id)
+        exclude = np.union1d(own, copies)
+        ranked = self.rank(None, vectors, "semantic", None, Filters(), k, exclude=exclude)
+        hits = self._hits(ranked, [Entry(g) for g in ranked.releases[:k]], frozenset())
         total = max(0, self.index.docs.counts()[0] - 1)
         return SearchResponse(query, tuple(hits), total, (time.perf_counter() - start) * 1000.0)
+
+    def copies_of(self, release_id: str) -> tuple[Duplicate, ...]:
+        """The other releases of this release's near-duplicate cluster, oldest first."""
+        docs = self.index.docs
+        cluster = clusters.cluster_of(docs, [release_id]).get(release_id)
+        if cluster is None:
+            return ()
+        return tuple(
+            Duplicate(m.release_id, m.title, m.date, m.source, m.language)
+            for m in clusters.members(docs, [cluster]).get(cluster, ())
+            if m.release_id != release_id
+        )
+
+    def _copies(self, release_id: str) -> np.ndarray:
+        """Paragraph ids of the release's near-duplicates (not its own)."""
+        others = [c.release_id for c in self.copies_of(release_id)]
+        ids = [p.id for p in self.index.docs.release_paragraphs(others)] if others else []
+        return np.asarray(ids, dtype=np.int64)
 
     def rank(
         self,
@@ -154,9 +222,11 @@ class Searcher:
         need: int,
         *,
         exclude: np.ndarray | None = None,
+        floor: float | None = None,
     ) -> Ranked:
         """Releases ranked for a query, deepening the lists until the first ``need`` are
-        exact (no paragraph left unseen could enter them)."""
+        exact (no paragraph left unseen could enter them) and, with ``floor``, until every
+        release scoring at or above ``floor`` is there (no unseen paragraph reaches it)."""
         retr = self._retrievers
         known: dict[int, StoredParagraph] = {}
         size = max(1, self.index.manifest.paragraphs)
@@ -182,7 +252,8 @@ class Searcher:
             releases = group_by_release(fused, {i: known[i].release_id for i in ids})
             bound = unseen_bound(scorer, keyword, dense)
             done = bound == NEG_INF
-            if done or (len(releases) >= need and releases[need - 1].score > bound):
+            enough = need <= 0 or (len(releases) >= need and releases[need - 1].score > bound)
+            if done or (enough and (floor is None or bound < floor)):
                 return Ranked(releases, scorer, vectors, known, done)
             if limit >= size:
                 return Ranked(releases, scorer, vectors, known, True)
@@ -206,10 +277,17 @@ class Searcher:
 
     # -- results ------------------------------------------------------------------------
 
-    def _hits(self, ranked: Ranked, offset: int, k: int, keys: frozenset[str]) -> list[Hit]:
+    def _hits(self, ranked: Ranked, entries: Sequence[Entry], keys: frozenset[str]) -> list[Hit]:
+        members = clusters.members(self.index.docs, {e.cluster for e in entries if e.cluster})
         hits = []
-        for group in ranked.releases[offset : offset + k]:
+        for entry in entries:
+            group = entry.lead
             release = self.get_release(group.release_id)
+            copies = tuple(
+                Duplicate(m.release_id, m.title, m.date, m.source, m.language)
+                for m in members.get(entry.cluster or "", ())
+                if m.release_id != group.release_id
+            )
             scored = self._paragraph_scores(ranked, release, group)
             snippets = tuple(
                 Snippet(p.id, p.position, p.text, self._highlighter.highlight(p.text, keys))
@@ -226,6 +304,9 @@ class Searcher:
                     language=release.language,
                     category=release.category,
                     url=release.url,
+                    duplicates=copies,
+                    weak=entry.weak,
+                    cluster=entry.cluster,
                 )
             )
         return hits
@@ -253,8 +334,9 @@ class Searcher:
         return pairs
 
     def _total(self, mode: Mode, filters: Filters, ranked: Ranked) -> int:
-        """Matching releases: for keyword mode those with a keyword match (a lower bound when
-        the keyword list was not exhausted); otherwise every release passing the filters."""
+        """Releases that can be listed: for keyword mode those with a keyword match (a lower
+        bound when the keyword list was not exhausted); otherwise every release passing the
+        filters."""
         if mode == "keyword":
             return len(ranked.releases)
         if filters.is_empty():

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -196,14 +196,7 @@ class Retrievers:
     def _group_ids(
         self, filters: Filters | None, language: str, exclude: np.ndarray | None
     ) -> np.ndarray:
-        base = filters or Filters()
-        narrowed = Filters(
-            date_from=base.date_from,
-            date_to=base.date_to,
-            source=base.source,
-            language=language,
-            category=base.category,
-        )
+        narrowed = replace(filters or Filters(), language=language)
         ids = self.allowed_ids(narrowed)
         own = ids if ids is not None else np.zeros(0, dtype=np.int64)
         if exclude is not None and exclude.size:

@@ -7,7 +7,7 @@ import math
 
 from dalil.indexer.models import VALUE_FILTERS, Filters, iso_date
 from dalil.search.errors import InvalidQueryError
-from dalil.search.models import MODES, Query
+from dalil.search.models import MODES, SORTS, Query
 
 MAX_TEXT_CHARS = 1000
 MAX_K = 100
@@ -62,6 +62,10 @@ def validate_query(query: Query) -> None:
             or not 0.0 <= alpha <= 1.0
         ):
             raise InvalidQueryError("alpha", f"must be a number from 0 to 1, got {alpha!r}")
+    if query.sort not in SORTS:
+        raise InvalidQueryError("sort", f"must be one of {', '.join(SORTS)}, got {query.sort!r}")
+    if not isinstance(query.weaker, bool):
+        raise InvalidQueryError("weaker", f"must be true or false, got {query.weaker!r}")
     check_int("k", query.k, 1, MAX_K)
     check_int("offset", query.offset, 0, MAX_OFFSET)
     check_filters(query.filters)

@@ -65,14 +65,17 @@ def test_mode_and_filters_are_kept_in_the_form(hash_client: TestClient) -> None:
         source="Chamber of Commerce",
         language="en",
         date_from="2019-01-01",
+        weaker="1",
     )
     assert 'id="mode-semantic" value="semantic" checked' in html
-    assert '<option value="Chamber of Commerce" selected>' in html
-    assert '<option value="en" selected>English' in html
-    assert 'name="date_from" type="date" form="search-form" value="2019-01-01"' in html
+    # the filters in force ride along with the next query, and show as active facets
+    assert '<input type="hidden" name="source" value="Chamber of Commerce">' in html
+    assert '<input type="hidden" name="language" value="en">' in html
+    assert 'name="date_from" type="text"' in html and 'value="2019-01-01"' in html
     assert (
         '<span class="active-filters">from 1 Jan 2019, English, Chamber of Commerce</span>' in html
     )
+    assert re.search(r'<li class="active"><a href="[^"]*" data-value="en" aria-current', html)
     assert "Clear filters" in html
     hrefs = re.findall(r'<a href="/release/([^"]+)"', html)
     assert set(hrefs) <= {"web-en-exhibition", "web-en-water"} and hrefs
@@ -97,12 +100,12 @@ def test_no_results_and_error_states(hash_client: TestClient) -> None:
     assert "No releases match" in none and "zzqxv" in none
     assert "semantic or hybrid" in none
     bad = page(hash_client, status=422, q="x", k=1000)
-    assert 'role="alert"' in bad and "k:" in bad
+    assert 'role="alert"' in bad and "Check the k field" in bad
     bad_date = page(hash_client, status=422, q="x", date_from="2018-02-31")
     assert "date_from" in bad_date
     assert page(hash_client, q="x", page="abc")  # a bad page number is page 1
     assert "results go up to page" in page(hash_client, status=400, q="x", page=999999)
-    assert "k: must be a whole number" in page(hash_client, status=422, q="x", k="ten")
+    assert "k field: must be a whole number" in page(hash_client, status=422, q="x", k="ten")
 
 
 def test_release_view(hash_client: TestClient) -> None:

@@ -80,6 +80,19 @@ CRAFTED = (
         "and older citizens.\nMobile clinics will visit schools and villages over six weeks.",
     },
     {
+        # the vaccination release as a wire service republished it two days later: a
+        # near-duplicate, folded under the original in result lists
+        "id": "web-en-vaccines-wire",
+        "title": "Ministry of Health launches a national vaccination campaign",
+        "date": "2020-01-22",
+        "source": "National News Agency",
+        "category": "health",
+        "language": "en",
+        "text": "The Ministry of Health launched a national vaccination campaign for children "
+        "and older citizens.\nMobile clinics will visit schools and villages over six weeks.\n"
+        "The agency carried the statement on Wednesday.",
+    },
+    {
         "id": "web-en-exhibition",
         "title": "Trade exhibition opens with two hundred exhibitors",
         "date": "2019-03-05",

@@ -27,6 +27,7 @@ from dalil.indexer.encoders.base import threads_at_most
 from dalil.indexer.errors import IndexMismatchError, SourceError
 from dalil.indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
 from dalil.indexer.settings import usable_cores
+from dalil.indexer.store import clusters
 from dalil.indexer.store.index import Index
 from dalil.indexer.store.keyword_writer import KeywordWriterProcess
 from dalil.indexer.text import chunking
@@ -314,7 +315,8 @@ def apply_releases(
     commit_releases: int = COMMIT_RELEASES,
 ) -> RunRecord:
     """Index ``items`` (releases and read failures) into an open index: new and changed
-    releases are split, embedded and written; unchanged ones are counted and left alone."""
+    releases are split, embedded and written; unchanged ones are counted and left alone.
+    Then the near-duplicate clusters are brought up to date (:mod:`indexer.store.clusters`)."""
     _check_encoders(index, encoders)
     clock = clock if clock is not None else StageClock()
     outcomes = Outcomes()
@@ -327,6 +329,8 @@ def apply_releases(
     ):
         run = _Run(index, encoders, settings, clock, outcomes, bar)
         run.consume(items, commit_releases=commit_releases)
+        with clock.stage("clusters"):
+            clusters.refresh(index.docs)
     return outcomes.report(clock)
 
 
@@ -347,6 +351,7 @@ def delete_releases(index: Index, ids: Iterable[str]) -> int:
             for store in index.vectors.values():
                 store.remove(np.asarray(removed, dtype=np.int64))
         if deleted:
+            clusters.refresh(index.docs)
             index.save()
     return deleted
 

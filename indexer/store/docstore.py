@@ -39,7 +39,9 @@ CREATE TABLE IF NOT EXISTS releases (
     origin       TEXT NOT NULL,
     metadata     TEXT NOT NULL DEFAULT '{}',
     content_hash TEXT NOT NULL,
-    indexed_at   TEXT NOT NULL
+    indexed_at   TEXT NOT NULL,
+    minhash      BLOB,
+    cluster      TEXT
 );
 CREATE TABLE IF NOT EXISTS paragraphs (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -136,6 +138,12 @@ def filter_clause(filters: Filters | None) -> tuple[str, list[str]]:
         if value:
             conditions.append(f"r.{column} = ?")
             params.append(value)
+    if filters.releases is not None:
+        conditions.append("r.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(filters.releases), ensure_ascii=False))
+    if filters.without:
+        conditions.append("r.id NOT IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(filters.without), ensure_ascii=False))
     return " AND ".join(conditions), params
 
 
@@ -263,7 +271,21 @@ class DocStore:
         self._db.execute("DELETE FROM releases WHERE id = ?", (release_id,))
         return [int(r[0]) for r in rows]
 
+    def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one write statement for every row, in one transaction (used by
+        :mod:`indexer.store.clusters`, which owns the near-duplicate columns)."""
+        with self.transaction():
+            self._db.executemany(sql, rows)
+
     # -- reads --------------------------------------------------------------------------
+
+    def select(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query (the SQL of result counts and clusters lives in
+        :mod:`indexer.store.release_stats` and :mod:`indexer.store.clusters`)."""
+        return self._query(sql, params)
+
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._query(f"PRAGMA table_info({table})")}
 
     def has_release(self, release_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM releases WHERE id = ?", (release_id,)))

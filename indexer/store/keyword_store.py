@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -51,13 +51,20 @@ def build_schema(analyzer: Analyzer | None = None) -> Schema:
     return Schema(
         pid=NUMERIC(numtype=int, bits=64, signed=True, stored=True, unique=True, sortable=True),
         release_id=ID(stored=True),
-        text=TEXT(analyzer=analyzer, phrase=False),
-        title=TEXT(analyzer=analyzer, phrase=False),
+        # positions: quoted phrases are matched with them (an index built before they were
+        # stored falls back to checking the stored text: :meth:`KeywordStore.phrase_releases`)
+        text=TEXT(analyzer=analyzer, phrase=True),
+        title=TEXT(analyzer=analyzer, phrase=True),
         date=ID(),
         source=ID(),
         language=ID(),
         category=ID(),
     )
+
+
+def _holds_run(terms: list[str], words: list[str]) -> bool:
+    n = len(words)
+    return any(terms[i : i + n] == words for i in range(len(terms) - n + 1))
 
 
 def _keyword(value: str) -> str:
@@ -76,6 +83,12 @@ def filter_mask(searcher: Searcher, filters: Filters) -> np.ndarray:
         value = getattr(filters, name)
         if value:
             mask &= docs_matching(searcher, name, _keyword(value))
+    if filters.releases is not None:
+        only = filters.releases
+        mask &= docs_matching(searcher, "release_id", lambda rid: rid in only)
+    if filters.without:
+        without = filters.without
+        mask &= ~docs_matching(searcher, "release_id", lambda rid: rid in without)
     return mask
 
 
@@ -239,6 +252,44 @@ class KeywordStore:
                 return []
             pids = searcher.reader().column_reader("pid")
             return [(int(pids[docnum]), score) for docnum, score in top]
+
+    def phrase_releases(
+        self, phrase: str, text_of: Callable[[Iterable[str]], dict[str, str]]
+    ) -> set[str]:
+        """Ids of the releases whose text or title holds ``phrase``: its analysed words
+        (stop words kept), next to each other in this order. Read from the stored positions;
+        an index built before positions were stored is checked against the releases' text
+        (``text_of(release ids) -> {id: title + text}``) among those holding every word."""
+        words = [t.text for t in self._analyzer(phrase, mode="index")]
+        if not words:
+            return set()
+        with self._lock:
+            searcher = self._current_searcher()
+            fields = ("text", "title")
+            if len(words) == 1:
+                found = self._releases_of(searcher, wq.Or([wq.Term(f, words[0]) for f in fields]))
+                return found
+            if all(self._schema[f].supports("positions") for f in fields):
+                phrase_query = wq.Or([wq.Phrase(f, words) for f in fields])
+                return self._releases_of(searcher, phrase_query)
+            every = wq.Or([wq.And([wq.Term(f, w) for w in words]) for f in fields])
+            candidates = self._releases_of(searcher, every)
+        return {
+            rid
+            for rid, text in text_of(candidates).items()
+            if _holds_run(self.analyse_index(text), words)
+        }
+
+    def analyse_index(self, text: str) -> list[str]:
+        """``text``'s terms as indexed (stop words kept), in order."""
+        return [t.text for t in self._analyzer(text, mode="index")]
+
+    @staticmethod
+    def _releases_of(searcher: Searcher, query: wq.Query) -> set[str]:
+        return {
+            searcher.stored_fields(docnum)["release_id"]
+            for docnum in searcher.docs_for_query(query)
+        }
 
     def warm(self) -> None:
         """Load now what the first query would: the searcher and every segment's field

@@ -35,6 +35,17 @@ def register(subparsers: Any) -> None:
         help="hybrid (default), keyword (BM25) or semantic (dense vectors)",
     )
     parser.add_argument("-k", type=int, default=10, help="releases to show (default 10)")
+    parser.add_argument(
+        "--sort",
+        choices=("relevance", "newest", "oldest"),
+        default="relevance",
+        help="relevance (default), or the matches newest / oldest first",
+    )
+    parser.add_argument(
+        "--weaker",
+        action="store_true",
+        help="after the matches, list releases below the relevance threshold too",
+    )
     parser.add_argument("--offset", type=int, default=0, help="skip this many releases")
     parser.add_argument(
         "--alpha", type=float, help="semantic weight 0..1 in hybrid mode (default: adaptive)"
@@ -68,6 +79,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         alpha=args.alpha,
         k=args.k,
         offset=args.offset,
+        sort=args.sort,
+        weaker=args.weaker,
         filters=Filters(
             date_from=args.date_from,
             date_to=args.date_to,
@@ -101,13 +114,16 @@ def defaults_from_args(args: argparse.Namespace) -> Any:
         value = values.get(name)
         return default if value is None else value
 
+    chosen: dict[str, Any] = {name: values.get(name) for name in FILTER_FIELDS}
     return Query(
         text="-",
         mode=given("mode", "hybrid"),
         alpha=values.get("alpha"),
         k=given("k", 10),
         offset=given("offset", 0),
-        filters=Filters(**{name: values.get(name) for name in FILTER_FIELDS}),
+        filters=Filters(**chosen),
+        sort=given("sort", "relevance"),
+        weaker=bool(values.get("weaker", False)),
     )
 
 
@@ -145,15 +161,23 @@ def truncate(text: str, limit: int = SNIPPET_CHARS) -> str:
 def format_response(response: Any) -> str:
     """Plain text: a header line, then per hit rank, score, id, date, source, title and the
     best paragraph (truncated)."""
+    count = f"about {response.total}" if response.approximate else f"{response.total}"
+    extra = ""
+    if response.threshold is not None:
+        extra = f"; relevance threshold {response.threshold:g}, {response.weaker} weaker"
     lines = [
-        f"{response.total} release(s) for {response.query.text!r} "
-        f"({response.query.mode}, {response.took_ms:.0f} ms)"
+        f"{count} matching release(s) for {response.query.text!r} "
+        f"({response.query.mode}, {response.query.sort}{extra}, {response.took_ms:.0f} ms)"
     ]
     for rank, hit in enumerate(response.hits, start=response.query.offset + 1):
         meta = "  ".join(x for x in (hit.release_id, hit.date, hit.source) if x)
         lines.append("")
-        lines.append(f"{rank:>3}. {hit.score:.4f}  {meta}")
+        weak = "  (weaker match)" if hit.weak else ""
+        lines.append(f"{rank:>3}. {hit.score:.4f}  {meta}{weak}")
         lines.append(f"     {hit.title}")
+        if hit.duplicates:
+            also = ", ".join(dict.fromkeys(c.source or c.release_id for c in hit.duplicates))
+            lines.append(f"     also published by: {also}")
         if hit.snippets:
             wrapped = textwrap.fill(
                 truncate(hit.snippets[0].text),

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from dalil.indexer import Filters, Release, StoredRelease, detect_language, text_hash
-from dalil.search import Hit, Query, SearchResponse
+from dalil.search import Duplicate, Hit, Query, SearchResponse
 from dalil.web.server.schemas import (
+    DuplicateOut,
+    FacetOut,
+    FacetsOut,
     HitOut,
     ParagraphOut,
     ReleaseIn,
     ReleaseOut,
     SearchOut,
     SearchRequest,
+    TimelineBucketOut,
+    TimelineOut,
 )
 
 API_ORIGIN = "api"
@@ -27,7 +32,14 @@ def to_query(req: SearchRequest) -> Query:
         category=req.category,
     )
     return Query(
-        text=req.q, mode=req.mode, alpha=req.alpha, k=req.k, offset=req.offset, filters=filters
+        text=req.q,
+        mode=req.mode,
+        alpha=req.alpha,
+        k=req.k,
+        offset=req.offset,
+        filters=filters,
+        sort=req.sort,
+        weaker=req.weaker,
     )
 
 
@@ -35,13 +47,48 @@ def hit_out(hit: Hit) -> HitOut:
     return HitOut.model_validate(hit.as_json())
 
 
+def duplicate_out(copy: Duplicate) -> DuplicateOut:
+    return DuplicateOut(
+        id=copy.release_id,
+        title=copy.title,
+        date=copy.date,
+        source=copy.source,
+        language=copy.language,
+    )
+
+
 def search_out(req: SearchRequest, resp: SearchResponse) -> SearchOut:
+    facets = resp.facets
     return SearchOut(
         query=req,
         results=[hit_out(h) for h in resp.hits],
         total=resp.total,
+        total_is_estimate=resp.approximate,
+        threshold=resp.threshold,
+        listed=resp.listed,
+        weaker=resp.weaker,
+        searched=resp.searched,
+        facets=FacetsOut(
+            source=_facet(facets.sources),
+            language=_facet(facets.languages),
+            category=_facet(facets.categories),
+            year=_facet(facets.years),
+        ),
+        timeline=TimelineOut(
+            unit="year" if resp.timeline_unit == "year" else "month",
+            buckets=[
+                TimelineBucketOut(
+                    period=b.label, date_from=b.date_from, date_to=b.date_to, count=b.count
+                )
+                for b in resp.timeline
+            ],
+        ),
         took_ms=round(resp.took_ms, 2),
     )
+
+
+def _facet(pairs: tuple[tuple[str, int], ...]) -> list[FacetOut]:
+    return [FacetOut(value=v, count=n) for v, n in pairs]
 
 
 def release_out(stored: StoredRelease) -> ReleaseOut:

@@ -28,6 +28,7 @@ MAX_TEXT_CHARS = 1_000_000
 MAX_SHORT_FIELD = 200
 
 Mode = Literal["hybrid", "keyword", "semantic"]
+Sort = Literal["relevance", "newest", "oldest"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SHORT_FIELD)]
 
 
@@ -72,6 +73,15 @@ class SearchRequest(BaseModel):
     source: ShortText | None = Field(None, description="Only releases from this source.")
     language: ShortText | None = Field(None, description="Only releases in this language (ar, en).")
     category: ShortText | None = Field(None, description="Only releases in this category.")
+    sort: Sort = Field(
+        "relevance",
+        description="relevance (default), or the matches newest or oldest first.",
+    )
+    weaker: bool = Field(
+        False,
+        description="After the matches, list the releases below the relevance threshold too "
+        "(relevance order; not counted in total).",
+    )
 
     @field_validator("q")
     @classmethod
@@ -107,6 +117,14 @@ class SnippetOut(BaseModel):
     html: str = Field(description="The paragraph, HTML-escaped, with <mark> around matches.")
 
 
+class DuplicateOut(BaseModel):
+    id: str = Field(description="Release id of the other copy.")
+    title: str
+    date: str | None = None
+    source: str | None = None
+    language: str | None = None
+
+
 class HitOut(BaseModel):
     id: str = Field(description="Release id (use it with /api/documents/{id}).")
     title: str
@@ -117,12 +135,54 @@ class HitOut(BaseModel):
     category: str | None = None
     url: str | None = None
     snippets: list[SnippetOut] = Field(description="Best matching paragraphs (up to 3).")
+    cluster: str | None = Field(
+        None, description="Near-duplicate cluster id (None: the release has no copies)."
+    )
+    duplicates: list[DuplicateOut] = Field(
+        default_factory=list,
+        description="The other releases of its near-duplicate cluster, folded into this one.",
+    )
+    weak: bool = Field(False, description="Below the relevance threshold (a weaker match).")
+
+
+class FacetsOut(BaseModel):
+    source: list[FacetOut] = Field(description="Matching releases per source.")
+    language: list[FacetOut] = Field(description="Matching releases per language.")
+    category: list[FacetOut] = Field(description="Matching releases per category.")
+    year: list[FacetOut] = Field(description="Matching releases per year, newest first.")
+
+
+class TimelineBucketOut(BaseModel):
+    period: str = Field(description="YYYY-MM (months) or YYYY (years).")
+    date_from: str = Field(description="First day of the period (a date_from filter).")
+    date_to: str = Field(description="Last day of the period (a date_to filter).")
+    count: int = Field(description="Matching releases in the period.")
+
+
+class TimelineOut(BaseModel):
+    unit: Literal["month", "year"]
+    buckets: list[TimelineBucketOut]
 
 
 class SearchOut(BaseModel):
     query: SearchRequest = Field(description="The request as understood.")
     results: list[HitOut]
-    total: int = Field(description="Releases matching in all, over all pages.")
+    total: int = Field(
+        description="Releases that match: keyword matches, or (semantic, hybrid) releases at "
+        "or above the relevance threshold, an estimate (total_is_estimate)."
+    )
+    total_is_estimate: bool = Field(description="True in semantic and hybrid mode: 'about N'.")
+    threshold: float | None = Field(
+        description="The relevance threshold on the fused score (None in keyword mode)."
+    )
+    listed: int = Field(
+        description="Results to page through: matches with near-duplicates folded (plus the "
+        "weaker releases when weaker=true)."
+    )
+    weaker: int = Field(description="Releases below the threshold, not counted in total.")
+    searched: str = Field(description="The text searched, after the query syntax was read.")
+    facets: FacetsOut
+    timeline: TimelineOut
     took_ms: float = Field(description="Time the search took, in milliseconds.")
 
 

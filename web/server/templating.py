@@ -11,6 +11,8 @@ import jinja2
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from dalil.web.server import i18n
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv"})
@@ -147,4 +149,4 @@ def make_templates() -> Jinja2Templates:
     env.filters["marked"] = marked
     env.filters["excerpt"] = excerpt
     env.filters["safe_url"] = safe_url
-    return Jinja2Templates(env=env)
+    return Jinja2Templates(env=env, context_processors=[i18n.context])

@@ -22,9 +22,9 @@
     window.addEventListener("pageshow", () => {
       for (const el of form.elements) el.disabled = false;
     });
-    // The mode switch and the filter menus apply at once when there is a query.
+    // The mode switch applies at once when there is a query.
     for (const el of form.elements) {
-      if (el.name === "mode" || el.tagName === "SELECT") {
+      if (el.name === "mode") {
         el.addEventListener("change", () => {
           if (box.value.trim()) form.requestSubmit();
         });
