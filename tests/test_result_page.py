@@ -177,3 +177,13 @@ def test_interface_language(hash_client: TestClient) -> None:
     with_cookie = hash_client.get("/").text
     assert 'dir="rtl"' in with_cookie and "ابحث في البيانات الصحفية" in with_cookie
     hash_client.cookies.clear()
+
+
+def test_release_view_lists_its_copies_not_as_similar(hash_client: TestClient) -> None:
+    html = hash_client.get("/release/web-en-vaccines").text
+    copies, _, similar = html.partition('id="similar-heading"')
+    assert "The same release, published again" in copies
+    assert '<a href="/release/web-en-vaccines-wire">' in copies
+    assert "web-en-vaccines-wire" not in similar
+    body = hash_client.get("/api/documents/web-en-vaccines/similar", params={"k": 30}).json()
+    assert "web-en-vaccines-wire" not in [h["id"] for h in body["results"]]
