@@ -193,6 +193,18 @@ class AlertConfig(BaseModel):
     webhook: str = Field(pattern=r"^https?://", description="URL the matches are POSTed to.")
 
 
+class PublishConfig(BaseModel):
+    """Where every ``dalil reindex`` also uploads the generation it publishes (the
+    ``[publish]`` table of dalil.toml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    to: str = Field(
+        min_length=1,
+        description="s3://BUCKET/PREFIX or a shared directory that replicas read from.",
+    )
+
+
 class Settings(BaseSettings):
     """Every setting, with its help text. Environment: ``DALIL_<NAME>``; TOML: ``name = ...``."""
 
@@ -252,6 +264,34 @@ class Settings(BaseSettings):
         le=100,
         description="Index generations kept on disk, the live one included (older are deleted).",
     )
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Encode on a local Dask cluster of N single-thread worker processes "
+        "(needs dalil[cluster]).",
+    )
+    cluster: str | None = Field(
+        None,
+        description="Encode on the Dask cluster whose scheduler is at this address, e.g. "
+        "tcp://10.0.0.5:8786 (needs dalil[cluster]).",
+    )
+    publish: PublishConfig | None = Field(
+        None, description="[publish] to = 's3://BUCKET/PREFIX': every reindex also uploads."
+    )
+    replica_of: str | None = Field(
+        None,
+        description="`dalil serve` as a replica: follow the generations published to this "
+        "s3://BUCKET/PREFIX or shared directory.",
+    )
+    poll_interval: float = Field(
+        10.0, gt=0, le=86400, description="Seconds between a replica's looks at CURRENT."
+    )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="S3-compatible endpoint (e.g. http://minio:9000); default: "
+        "$AWS_ENDPOINT_URL or AWS. Credentials come from the standard AWS variables.",
+    )
     host: str = Field("127.0.0.1", description="Address `dalil serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `dalil serve` listens on.")
 
@@ -264,6 +304,15 @@ class Settings(BaseSettings):
         if len(set(names)) != len(names):
             raise ValueError(f"an encoder is named twice in {value!r}")
         return ",".join(names)
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> Settings:
+        if self.workers is not None and self.cluster is not None:
+            raise ValueError(
+                f"workers ({self.workers}) and cluster ({self.cluster!r}) are both set: "
+                "give one (unset DALIL_CLUSTER / DALIL_WORKERS or the dalil.toml key)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _paragraph_bounds(self) -> Settings:

