@@ -88,6 +88,12 @@ def reindex(
     append_run(root, record)
     if record.generation and on_published is not None:
         on_published(record.generation)
+    if record.generation and settings.publish is not None:  # [publish] in dalil.toml
+        from dalil.indexer.generations.replicate import publish_generation
+        from dalil.indexer.generations.stores import open_store
+
+        upload = publish_generation(root, open_store(settings.publish.to, settings))
+        log.info("%s", upload.summary(settings.publish.to))
     return record
 
 

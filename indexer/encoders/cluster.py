@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from dalil.indexer.build.pause import fail_point
 from dalil.indexer.encoders import embedding
 from dalil.indexer.errors import EncoderError, SettingsError
 
@@ -120,6 +121,7 @@ def encode_task(
     names: tuple[str, ...], expected: Probes, texts: list[str], batch_size: int
 ) -> dict[str, np.ndarray]:
     """One task: ``texts`` encoded by every encoder, ``batch_size`` at a time."""
+    fail_point("cluster_task")  # a no-op outside tests
     encoders = _worker_encoders(names, expected)
     return {
         name: embedding.encode_passages(enc, texts, batch_size) for name, enc in encoders.items()
@@ -318,8 +320,7 @@ class ClusterEncoder:
             raise ClusterError(f"{what} on the cluster failed: {exc}") from exc
         except Exception as exc:  # a task's error, or a worker killed too often (KilledWorker)
             raise ClusterError(
-                f"{what} on the cluster failed after {RETRIES} retries: "
-                f"{type(exc).__name__}: {exc}"
+                f"{what} on the cluster failed after {RETRIES} retries: {type(exc).__name__}: {exc}"
             ) from exc
 
     def close(self) -> None:

@@ -17,13 +17,13 @@ from typing import Any
 from dalil.indexer import DalilError, Settings, load_settings
 from dalil.indexer.compat import check_all
 from dalil.indexer.version import version
-from dalil.web.cli import alerts, index, reindex, schedule, search, serve, verify
+from dalil.web.cli import alerts, index, publish, reindex, schedule, search, serve, verify
 from dalil.web.cli import eval as evaluate
 from dalil.web.cli.options import add_common_options
 
 # In `dalil --help` order. Each module's `register` only adds its parser; what a command
 # needs (encoders, FastAPI, ...) is imported when it runs, so start-up stays cheap.
-COMMANDS = (index, search, serve, evaluate, reindex, schedule, alerts, verify)
+COMMANDS = (index, search, serve, evaluate, reindex, schedule, alerts, verify, publish)
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130

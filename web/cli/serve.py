@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from dalil.indexer import Settings
-from dalil.web.cli.options import add_command
+from dalil.web.cli.options import add_cluster_options, add_command
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -44,6 +44,21 @@ def register(subparsers: Any) -> None:
         "DURATION (30s, 15m, 1h, 1d) in a background thread; new generations are served "
         "without a restart",
     )
+    parser.add_argument(
+        "--replica-of",
+        metavar="URL",
+        help="serve as a replica of the generations published to URL (s3://BUCKET/PREFIX or "
+        "a shared directory; `dalil publish --to URL`): new ones are downloaded, checked and "
+        "served without a restart (default: $DALIL_REPLICA_OF)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between a replica's looks at URL's CURRENT (default: "
+        "$DALIL_POLL_INTERVAL or 10)",
+    )
+    add_cluster_options(parser)  # for --reindex-every
     parser.set_defaults(func=run)
 
 
@@ -53,6 +68,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from dalil.web.server.app import create_app
 
     every = None
+    if args.reindex_every and settings.replica_of:
+        from dalil.indexer.errors import SettingsError
+
+        raise SettingsError(
+            "a replica (--replica-of) follows its publisher and cannot also --reindex-every"
+        )
+    if settings.replica_of:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.reindex_every:
         from dalil.indexer import parse_duration
 

@@ -24,6 +24,7 @@ from dalil.web.server import alerts_api, api, atom, pages
 from dalil.web.server.docs import install_docs
 from dalil.web.server.errors import install_error_handler
 from dalil.web.server.holder import SearcherHolder
+from dalil.web.server.replication import start_following
 from dalil.web.server.scheduling import start_reindexing
 from dalil.web.server.templating import make_templates
 
@@ -68,9 +69,12 @@ def create_app(
         else:
             holder.install(app.state.searcher, owned=False)
         scheduler = start_reindexing(app, reindex_every) if reindex_every else None
+        follower = start_following(app) if settings.replica_of else None
         try:
             yield
         finally:
+            if follower is not None:
+                follower.shutdown(wait=True)
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             app.state.searcher = None
