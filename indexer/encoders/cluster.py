@@ -151,6 +151,7 @@ class ClusterEncoder:
         *,
         workers: int | None = None,
         address: str | None = None,
+        start_timeout: float = START_TIMEOUT,
     ) -> None:
         if (workers is None) == (address is None):
             raise SettingsError("give either workers or a cluster address, not both")
@@ -158,6 +159,7 @@ class ClusterEncoder:
         self.names = tuple(encoders)
         self.workers = workers
         self.address = address
+        self.start_timeout = start_timeout
         self.start_seconds = 0.0
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
@@ -197,10 +199,10 @@ class ClusterEncoder:
                     silence_logs=logging.ERROR,
                 )
                 client = Client(self._cluster, set_as_default=False)
-                client.wait_for_workers(self.workers, timeout=START_TIMEOUT)
+                client.wait_for_workers(self.workers, timeout=self.start_timeout)
             else:
-                client = Client(self.address, timeout=START_TIMEOUT, set_as_default=False)
-                client.wait_for_workers(1, timeout=START_TIMEOUT)
+                client = Client(self.address, timeout=self.start_timeout, set_as_default=False)
+                client.wait_for_workers(1, timeout=self.start_timeout)
         except (OSError, TimeoutError) as exc:
             self.close()
             where = self.address or f"a local cluster of {self.workers} workers"

@@ -58,6 +58,7 @@ class Replica:
         self.root = Path(root)
         self.keep = keep
         self.polls = 0
+        self.last_switch: int | None = None  # the poll (number) that last switched
         self._etag: str | None = None
         self._refused: dict[str, int] = {}  # listing key -> poll count when refused
 
@@ -87,6 +88,7 @@ class Replica:
             return PollResult(REFUSED, detail=str(exc))
         self._refused.pop(current.key, None)
         self._etag = current.etag
+        self.last_switch = self.polls
         log.info("replica now holds %s (%s)", result.generation, current.key)
         return result
 
