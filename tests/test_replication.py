@@ -431,3 +431,11 @@ class BreakBeforeSwap(Recording):
         listing = Listing.from_bytes(self.inner.get_bytes(key), key)
         _break_blob(self.store_url, listing.files["docs.sqlite"].key, "corrupt")
         super().swap_current(key, expected)
+
+
+def test_a_replica_does_not_also_reindex(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["serve", "--index", str(tmp_path / "r"), "--replica-of", str(tmp_path / "shared")]
+    assert main([*argv, "--reindex-every", "1m"]) == 2
+    assert "cannot also --reindex-every" in capsys.readouterr().err
