@@ -45,8 +45,8 @@ def sqlite_rows(gen: Path) -> dict[str, list[tuple[object, ...]]]:
     try:
         return {
             "releases": db.execute(
-                "SELECT id, title, date, source, language, url, category, metadata, "
-                "content_hash FROM releases ORDER BY id"
+                "SELECT id, title, date, source, language, url, category, origin, metadata, "
+                "content_hash FROM releases ORDER BY id"  # all but indexed_at (run time)
             ).fetchall(),
             "paragraphs": db.execute(
                 "SELECT id, release_id, position, text, hash FROM paragraphs ORDER BY id"

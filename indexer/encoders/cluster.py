@@ -203,7 +203,7 @@ class ClusterEncoder:
             else:
                 client = Client(self.address, timeout=self.start_timeout, set_as_default=False)
                 client.wait_for_workers(1, timeout=self.start_timeout)
-        except (OSError, TimeoutError) as exc:
+        except Exception as exc:  # OSError, TimeoutError, "Nanny failed to start", ...
             self.close()
             where = self.address or f"a local cluster of {self.workers} workers"
             raise ClusterError(f"cannot start or reach {where}: {exc}") from exc
