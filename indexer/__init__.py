@@ -65,6 +65,10 @@ _FACE = {
     "live_stamp": "store.layout",
     "migrate_legacy": "generations.publish",
     "verify_index": "generations.verify",
+    # replicas (issue 15)
+    "open_store": "generations.stores",
+    "publish_generation": "generations.replicate",
+    "Replica": "generations.replica",
     # write runs
     "Change": "build.generation",
     "build_next_generation": "build.generation",
@@ -95,6 +99,7 @@ __all__ = [
     "ReadFailure",
     "Release",
     "ReleaseNotFoundError",
+    "Replica",
     "RunRecord",
     "Settings",
     "AlertConfig",
@@ -117,7 +122,9 @@ __all__ = [
     "load_encoders",
     "load_settings",
     "migrate_legacy",
+    "open_store",
     "parse_duration",
+    "publish_generation",
     "read_sources",
     "reindex",
     "run_forever",
@@ -150,6 +157,9 @@ if TYPE_CHECKING:
         SourceError,
     )
     from dalil.indexer.generations.publish import migrate_legacy
+    from dalil.indexer.generations.replica import Replica
+    from dalil.indexer.generations.replicate import publish_generation
+    from dalil.indexer.generations.stores import open_store
     from dalil.indexer.generations.verify import verify_index
     from dalil.indexer.models import (
         FILTER_FIELDS,

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from web_fixtures import REPO, write_corpus
 
-from dalil.indexer.build.pause import ENV_FAIL
-from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.build.generation import index_sources
 from dalil.indexer.encoders import embedding
+from dalil.indexer.encoders.cluster import TEST_FAIL_ENV as ENV_FAIL
 from dalil.indexer.encoders.cluster import (
     ClusterEncoder,
     ClusterError,
@@ -28,8 +28,8 @@ from dalil.indexer.encoders.cluster import (
     ClusterProgress,
     task_slices,
 )
-from dalil.indexer.generations import layout as gens
 from dalil.indexer.settings import Settings
+from dalil.indexer.store import layout as gens
 from dalil.web.cli.main import main
 
 SAMPLE = REPO / "indexer" / "sample_data" / "ant-sample.jsonl"
@@ -77,7 +77,7 @@ def test_without_workers_dask_is_not_imported(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from dalil.indexer.build.pipeline import index_sources\n"
+        "from dalil.indexer.build.generation import index_sources\n"
         "from dalil.indexer.settings import Settings\n"
         f"s = Settings.model_validate({{'index': {str(tmp_path / 'i')!r}, "
         "'encoders': 'hash-test', 'threads': 1})\n"

@@ -18,10 +18,9 @@ import pytest
 import uvicorn
 from moto.server import ThreadedMotoServer
 
-from dalil.indexer.build.pipeline import index_sources
+from dalil.indexer.build.generation import index_sources
 from dalil.indexer.build.reindex import reindex
-from dalil.indexer.generations import layout as gens
-from dalil.indexer.generations.checksums import CHECKSUMS_NAME, read_checksums
+from dalil.indexer.generations.checksums import read_checksums
 from dalil.indexer.generations.remote import (
     BLOBS,
     CURRENT_KEY,
@@ -32,6 +31,8 @@ from dalil.indexer.generations.replica import REFUSED, SWITCHED, UNCHANGED, Repl
 from dalil.indexer.generations.replicate import publish_generation
 from dalil.indexer.generations.stores import Current, Store, open_store
 from dalil.indexer.settings import PublishConfig, Settings, SourceConfig
+from dalil.indexer.store import layout as gens
+from dalil.indexer.store.layout import CHECKSUMS_NAME
 from dalil.web.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]

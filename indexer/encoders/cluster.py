@@ -19,6 +19,7 @@ is published.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dalil.indexer.build.pause import fail_point
 from dalil.indexer.encoders import embedding
 from dalil.indexer.errors import EncoderError, SettingsError
 
@@ -43,6 +43,7 @@ RETRIES = 2  # reruns of a failed task before the run fails
 IN_FLIGHT_PER_THREAD = 2  # tasks submitted per worker thread at any time
 PROBE_TOLERANCE = 1e-5  # largest |difference| between a worker's probe vector and the driver's
 START_TIMEOUT = 120.0  # seconds to wait for a local cluster's workers / a scheduler
+TEST_FAIL_ENV = "DALIL_TEST_FAIL_AT"  # a test hook: every task fails when set to cluster_task
 
 
 class ClusterError(EncoderError):
@@ -121,7 +122,8 @@ def encode_task(
     names: tuple[str, ...], expected: Probes, texts: list[str], batch_size: int
 ) -> dict[str, np.ndarray]:
     """One task: ``texts`` encoded by every encoder, ``batch_size`` at a time."""
-    fail_point("cluster_task")  # a no-op outside tests
+    if os.environ.get(TEST_FAIL_ENV) == "cluster_task":  # tests: a persistent failure
+        raise RuntimeError(f"{TEST_FAIL_ENV}=cluster_task: failing on purpose")
     encoders = _worker_encoders(names, expected)
     return {
         name: embedding.encode_passages(enc, texts, batch_size) for name, enc in encoders.items()

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dalil.indexer.errors import IndexLockedError
-from dalil.indexer.generations import layout as gens
-from dalil.indexer.generations.checksums import DOCS_NAME, file_sha256
+from dalil.indexer.generations.checksums import file_sha256
 from dalil.indexer.generations.publish import writer_lock
 from dalil.indexer.generations.remote import (
     LOCAL_LISTING_NAME,
@@ -32,7 +31,9 @@ from dalil.indexer.generations.remote import (
 )
 from dalil.indexer.generations.stores import Store
 from dalil.indexer.generations.verify import verify_dir
+from dalil.indexer.store import layout as gens
 from dalil.indexer.store.durable import atomic_write_text, fsync_path, fsync_tree
+from dalil.indexer.store.layout import DOCS_NAME
 
 log = logging.getLogger("dalil.replica")
 
@@ -48,6 +49,10 @@ class PollResult:
     detail: str = ""
     downloaded: int = 0  # files fetched from the store
     linked: int = 0  # files taken from the live local generation
+
+    @property
+    def switched(self) -> bool:
+        return self.status == SWITCHED
 
 
 class Replica:

@@ -13,15 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dalil.indexer.generations import layout as gens
-from dalil.indexer.generations.checksums import (
-    CHECKSUMS_NAME,
-    DOCS_NAME,
-    file_sha256,
-    tracked_files,
-)
+from dalil.indexer.generations.checksums import file_sha256, tracked_files
 from dalil.indexer.generations.remote import FileRef, Listing, ReplicationError
 from dalil.indexer.generations.stores import Store
+from dalil.indexer.store import layout as gens
+from dalil.indexer.store.layout import CHECKSUMS_NAME, DOCS_NAME
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from dalil.indexer.errors import SettingsError
-from dalil.indexer.settings import Settings, config_path
+from dalil.indexer import Settings, SettingsError, config_path
 from dalil.web.cli.options import add_command
 
 
@@ -38,8 +37,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer.generations.replicate import publish_generation
-    from dalil.indexer.generations.stores import open_store
+    from dalil.indexer import open_store, publish_generation
 
     url = args.to or (settings.publish.to if settings.publish else None)
     if not url:

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     every = None
     if args.reindex_every and settings.replica_of:
-        from dalil.indexer.errors import SettingsError
+        from dalil.indexer import SettingsError
 
         raise SettingsError(
             "a replica (--replica-of) follows its publisher and cannot also --reindex-every"

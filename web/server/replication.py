@@ -12,9 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from dalil.indexer.errors import DalilError
-from dalil.indexer.generations.replica import SWITCHED, Replica
-from dalil.indexer.generations.stores import open_store
+from dalil.indexer import DalilError, Replica, open_store
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -44,7 +42,7 @@ def start_following(app: FastAPI) -> Any:
         except Exception:
             log.exception("replica poll failed")
             return
-        if result.status == SWITCHED:
+        if result.switched:
             holder.refresh(wait=True)
 
     scheduler = BackgroundScheduler(timezone=UTC)
