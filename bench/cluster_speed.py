@@ -86,13 +86,15 @@ def dalil(*args: str) -> subprocess.CompletedProcess[str]:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO / "build" / "namespace"), env.get("PYTHONPATH")) if p
     )
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "dalil.web.cli.main", *args],
         capture_output=True,
         text=True,
         env=env,
-        check=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"dalil {' '.join(args)} exited with {done.returncode}:\n{done.stderr}")
+    return done
 
 
 def live(index: Path) -> Path:

@@ -188,6 +188,8 @@ def test_a_killed_worker_s_tasks_rerun_elsewhere(
     out = cluster.encode(texts, 2, progress)
     assert np.array_equal(out["hash-test"], expected)
     assert seen[-1].done == seen[-1].total == 400
+    assert [p.done for p in seen] == sorted(p.done for p in seen)  # what the progress bar shows
+    assert all(0 <= p.busy <= p.workers <= 2 for p in seen) and seen[0].workers >= 1
     assert len(seen) == len(task_slices(400, 2))
     assert set(client.run(os.getpid).values()) != set(pids.values())  # one was replaced
 
