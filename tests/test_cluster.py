@@ -154,6 +154,7 @@ def cluster(hash_encoders: Mapping[str, embedding.Encoder]) -> Iterator[ClusterE
         yield encoder
 
 
+@pytest.mark.slow  # starts a Dask LocalCluster (seconds)
 def test_a_worker_with_other_encoder_versions_stops_the_run_by_name(
     hash_encoders: Mapping[str, embedding.Encoder],
 ) -> None:
@@ -168,6 +169,7 @@ def test_a_worker_with_other_encoder_versions_stops_the_run_by_name(
     assert "install the same" in message
 
 
+@pytest.mark.slow  # starts a Dask LocalCluster (seconds)
 def test_a_killed_worker_s_tasks_rerun_elsewhere(
     cluster: ClusterEncoder, hash_encoders: Mapping[str, embedding.Encoder]
 ) -> None:
@@ -194,12 +196,14 @@ def test_a_killed_worker_s_tasks_rerun_elsewhere(
     assert set(client.run(os.getpid).values()) != set(pids.values())  # one was replaced
 
 
+@pytest.mark.slow  # starts a Dask LocalCluster (seconds)
 def test_bounded_work_in_flight(cluster: ClusterEncoder) -> None:
     cluster.start()
     assert cluster.worker_count() == 2
     assert cluster.in_flight() == 4  # 2 per worker thread
 
 
+@pytest.mark.slow  # starts a Dask LocalCluster (seconds)
 def test_a_persistent_failure_ends_the_run_with_exit_2_and_the_live_generation_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -345,6 +345,7 @@ def generation_of(base: str) -> str | None:
     return response.json()["generation"] if response.status_code == 200 else None
 
 
+@pytest.mark.slow  # two live servers and three publications (seconds)
 def test_two_replicas_follow_a_publisher_without_a_failed_query(
     tmp_path: Path, bucket: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
