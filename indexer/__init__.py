@@ -42,6 +42,7 @@ _FACE = {
     "usable_cores": "settings",
     # errors
     "DalilError": "errors",
+    "DiskFullError": "errors",
     "EncoderError": "errors",
     "IndexCorruptError": "errors",
     "IndexError_": "errors",
@@ -54,6 +55,14 @@ _FACE = {
     # reading and text
     "read_sources": "readers",
     "detect_language": "text.language",
+    "is_language_tag": "text.language",
+    # what a stored release may hold
+    "RecordError": "records",
+    "check_metadata": "records",
+    "check_text": "records",
+    "release_problem": "records",
+    "MAX_METADATA_BYTES": "records",
+    "MAX_METADATA_DEPTH": "records",
     # encoders
     "Encoder": "encoders.embedding",
     "load_encoder": "encoders.embedding",
@@ -63,6 +72,8 @@ _FACE = {
     "Index": "store.index",
     "StoredRelease": "store.docstore",
     "live_stamp": "store.layout",
+    "older_generations": "store.layout",
+    "disk_full": "generations.space",
     "migrate_legacy": "generations.publish",
     "verify_index": "generations.verify",
     # replicas (issue 15)
@@ -84,8 +95,18 @@ _FACE = {
 }
 
 __all__ = [
+    "MAX_METADATA_BYTES",
+    "MAX_METADATA_DEPTH",
     "Change",
     "DalilError",
+    "DiskFullError",
+    "RecordError",
+    "check_metadata",
+    "check_text",
+    "disk_full",
+    "is_language_tag",
+    "older_generations",
+    "release_problem",
     "Encoder",
     "EncoderError",
     "FILTER_FIELDS",
@@ -146,6 +167,7 @@ if TYPE_CHECKING:
     from dalil.indexer.encoders.embedding import Encoder, load_encoder, load_encoders
     from dalil.indexer.errors import (
         DalilError,
+        DiskFullError,
         EncoderError,
         IndexCorruptError,
         IndexError_,
@@ -159,6 +181,7 @@ if TYPE_CHECKING:
     from dalil.indexer.generations.publish import migrate_legacy
     from dalil.indexer.generations.replica import Replica
     from dalil.indexer.generations.replicate import publish_generation
+    from dalil.indexer.generations.space import disk_full
     from dalil.indexer.generations.stores import open_store
     from dalil.indexer.generations.verify import verify_index
     from dalil.indexer.models import (
@@ -172,6 +195,14 @@ if TYPE_CHECKING:
         text_hash,
     )
     from dalil.indexer.readers import read_sources
+    from dalil.indexer.records import (
+        MAX_METADATA_BYTES,
+        MAX_METADATA_DEPTH,
+        RecordError,
+        check_metadata,
+        check_text,
+        release_problem,
+    )
     from dalil.indexer.settings import (
         AlertConfig,
         Settings,
@@ -181,5 +212,5 @@ if TYPE_CHECKING:
     )
     from dalil.indexer.store.docstore import StoredRelease
     from dalil.indexer.store.index import Index
-    from dalil.indexer.store.layout import live_stamp
-    from dalil.indexer.text.language import detect_language
+    from dalil.indexer.store.layout import live_stamp, older_generations
+    from dalil.indexer.text.language import detect_language, is_language_tag

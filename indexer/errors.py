@@ -46,3 +46,8 @@ class IndexLockedError(IndexError_):
 
 class ReleaseNotFoundError(DalilError):
     """No release with the given id exists in the index."""
+
+
+class DiskFullError(DalilError):
+    """The disk holding the index has no room for the next generation; the live one is
+    untouched."""

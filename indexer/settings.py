@@ -294,6 +294,56 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `dalil serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `dalil serve` listens on.")
+    # -- hardening: limits of what input and clients may cost (docs: README "Limits") ----
+    date_min_year: int = Field(
+        1900, ge=1, le=9999, description="Earliest year a release date may have."
+    )
+    date_max_year: int = Field(
+        2100, ge=1, le=9999, description="Latest year a release date may have."
+    )
+    max_body_bytes: int = Field(
+        10_000_000,
+        ge=1024,
+        le=1_000_000_000,
+        description="Largest request body (bytes); larger ones get 413 before they are read.",
+    )
+    max_search_cost: int = Field(
+        2200,
+        ge=100,
+        le=1_000_000,
+        description=(
+            "Most result rows one request may ask for: the sum of k + offset over its searches "
+            "(a batch included); more gets 422."
+        ),
+    )
+    max_concurrent_searches: int = Field(
+        4, ge=1, le=1024, description="Searches computed at once; the rest wait in a queue."
+    )
+    search_queue_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="Longest wait for a search slot; then 503 with Retry-After.",
+    )
+    allowed_hosts: str = Field(
+        "localhost,127.0.0.1,::1",
+        description=(
+            "Comma-separated Host names the server answers (400 otherwise); '*' for any, "
+            "'*.example.org' for subdomains. The host `dalil serve` binds to is added."
+        ),
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="A client must send its request head (and each body chunk) within this.",
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, le=600, description="An idle keep-alive connection is closed after this."
+    )
+    max_connections: int = Field(
+        200, ge=1, le=100_000, description="Open connections beyond this get 503."
+    )
 
     @field_validator("encoders")
     @classmethod
@@ -326,6 +376,28 @@ class Settings(BaseSettings):
         if twice:
             raise ValueError(f"[[alerts]] names must differ: {', '.join(twice)} is used twice")
         return self
+
+    @model_validator(mode="after")
+    def _year_bounds(self) -> Settings:
+        if self.date_min_year > self.date_max_year:
+            raise ValueError(
+                f"date_min_year ({self.date_min_year}) must not be after date_max_year "
+                f"({self.date_max_year})"
+            )
+        return self
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """Plausible release years, inclusive."""
+        return (self.date_min_year, self.date_max_year)
+
+    @property
+    def host_names(self) -> tuple[str, ...]:
+        """``allowed_hosts`` as a list, with the bound host added (unless a wildcard)."""
+        names = [n.strip() for n in self.allowed_hosts.split(",") if n.strip()]
+        if self.host not in ("0.0.0.0", "::", "") and self.host not in names:
+            names.append(self.host)
+        return tuple(names)
 
     @property
     def encoder_names(self) -> tuple[str, ...]:

@@ -55,6 +55,7 @@ def settings_for(root: Path, **overrides: object) -> Settings:
         "encoders": "hash-test",
         "threads": 1,
         "keep_generations": 2,
+        "allowed_hosts": "testserver,127.0.0.1,localhost",  # TestClient: Host testserver
         "sources": (
             SourceConfig(
                 path=str(root / "feed" / "*.jsonl"), source="Test Office", delete_missing=True

@@ -230,7 +230,9 @@ def test_duplicate_id_later_wins_across_commits(
     releases = [_release(f"r{i}", f"Release {i}", f"Text of release number {i}.") for i in range(5)]
     releases.insert(1, _release("r0", "Release 0 again", "A later text for release zero."))
     releases.append(_release("r1", "Release 1 again", "A later text for release one."))
-    monkeypatch.setattr("dalil.indexer.build.generation.read_sources", lambda paths: iter(releases))
+    monkeypatch.setattr(
+        "dalil.indexer.build.generation.read_sources", lambda paths, **_: iter(releases)
+    )
     settings = make_settings(tmp_path)
     report = run(settings, encoder, tmp_path, commit_releases=2)
     assert (report.added, report.updated, report.failed) == (5, 0, 0)

@@ -144,6 +144,7 @@ def web_settings(index: Path, encoders: str, **overrides: object) -> Settings:
         "encoders": encoders,
         "threads": 1,
         "api_key": API_KEY,
+        "allowed_hosts": "testserver,127.0.0.1,localhost",  # TestClient sends Host: testserver
         **overrides,
     }
     return Settings.model_validate(values)

@@ -56,6 +56,7 @@ def build_next_generation(
     locked: bool = False,
     trigger: str = "cli",
     commit_releases: int = COMMIT_RELEASES,
+    on_failure: Callable[[ReadFailure], None] | None = None,
 ) -> RunRecord:
     """Apply ``change`` to a copy of the live generation of ``settings.index`` (an empty one
     with ``rebuild`` or when there is none) and publish it if anything changed.
@@ -63,6 +64,7 @@ def build_next_generation(
     Encoders: ``encoders`` if given, else loaded the first time a text must be encoded (a run
     that changes nothing loads none). ``locked``: the caller holds the writer lock already.
     Returns the run's record (status ``published`` with the generation, or ``unchanged``).
+    ``on_failure`` hears of each skipped file or record as the run meets it.
     """
     started = now_iso()
     root = Path(settings.index).absolute()
@@ -90,6 +92,7 @@ def build_next_generation(
                 clock=clock,
                 progress=progress,
                 commit_releases=commit_releases,
+                on_failure=on_failure,
             )
             with clock.stage("delete"):
                 doomed = list(change.deletions(index))
@@ -198,17 +201,20 @@ def index_sources(
     progress: bool = True,
     rebuild: bool = False,
     commit_releases: int = COMMIT_RELEASES,
+    on_failure: Callable[[ReadFailure], None] | None = None,
 ) -> RunRecord:
     """``dalil index``: add new and changed releases read from files and folders; the run is
-    recorded in ``runs.jsonl``."""
+    recorded in ``runs.jsonl``. ``on_failure`` hears of each skipped file or record as the
+    run meets it."""
     paths = list(sources)
     record = build_next_generation(
         settings,
-        Change(releases=lambda: read_sources(paths)),
+        Change(releases=lambda: read_sources(paths, years=settings.years)),
         encoders=encoders,
         rebuild=rebuild,
         progress=progress,
         commit_releases=commit_releases,
+        on_failure=on_failure,
     )
     append_run(Path(settings.index), record)
     return record

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dalil.indexer.build.runs import RunRecord
 from dalil.indexer.models import ReadFailure
 from dalil.indexer.timing import StageClock
@@ -12,7 +14,8 @@ ADDED, UPDATED, UNCHANGED = "added", "updated", "unchanged"
 class Outcomes:
     """Per-release outcome of a run, merged when an id comes back (``added`` sticks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_failure: Callable[[ReadFailure], None] | None = None) -> None:
+        self.on_failure = on_failure  # told of each failure as it happens (live output)
         self.by_id: dict[str, str] = {}
         self.read_ids: set[str] = set()
         self.duplicates: list[str] = []
@@ -20,6 +23,11 @@ class Outcomes:
         self.paragraphs_embedded = 0
         self.paragraphs_reused = 0
         self.deleted = 0
+
+    def fail(self, failure: ReadFailure) -> None:
+        self.failures.append(failure)
+        if self.on_failure is not None:
+            self.on_failure(failure)
 
     def seen(self, release_id: str) -> None:
         """Note a release id read from the sources; a second sighting is a duplicate."""

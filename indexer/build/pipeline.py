@@ -11,6 +11,7 @@ Encoding is a pure function of a batch of texts (:func:`encode_texts`).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -26,11 +27,14 @@ from dalil.indexer.build.runs import RunRecord
 from dalil.indexer.encoders import embedding
 from dalil.indexer.encoders.base import threads_at_most
 from dalil.indexer.errors import IndexMismatchError, SourceError
+from dalil.indexer.generations.space import encoding_bytes, ensure_space, tree_bytes
 from dalil.indexer.models import Paragraph, ReadFailure, Release, StoredParagraph
+from dalil.indexer.readers.isolation import unexpected_reason
 from dalil.indexer.settings import usable_cores
 from dalil.indexer.store import clusters
 from dalil.indexer.store.index import Index
 from dalil.indexer.store.keyword_writer import KeywordWriterProcess
+from dalil.indexer.store.layout import FAISS_DIR
 from dalil.indexer.text import chunking
 from dalil.indexer.timing import StageClock
 
@@ -115,7 +119,7 @@ class _Run:
             pending_chars = 0
             for item in self._timed(iter(items)):
                 if isinstance(item, ReadFailure):
-                    self.outcomes.failures.append(item)
+                    self.fail(item)
                     continue
                 self.outcomes.seen(item.id)
                 chunk.pop(item.id, None)  # the later one wins
@@ -161,10 +165,13 @@ class _Run:
                         min_chars=self.settings.min_paragraph_chars,
                     )
                 except (SourceError, ValueError) as exc:
-                    self.outcomes.failures.append(ReadFailure(release.origin, str(exc)))
+                    self.fail(ReadFailure(release.origin, str(exc)))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad release never stops a run
+                    self.fail(ReadFailure(release.origin, unexpected_reason(exc)))
                     continue
                 if not paragraphs:
-                    self.outcomes.failures.append(ReadFailure(release.origin, "no text to index"))
+                    self.fail(ReadFailure(release.origin, "no text to index"))
                     continue
                 todo.append(_Todo(release, tuple(paragraphs), old_hash is not None))
         if todo:
@@ -187,10 +194,23 @@ class _Run:
                 # a bulk run: start the writer process now (its start-up overlaps encoding)
                 # so that this chunk already encodes with the core it will need left free
                 self._keyword_proc = KeywordWriterProcess(self.index.keywords.path)
+            # Refuse before encoding (minutes) what the disk could not hold anyway.
+            ensure_space(
+                self.index.path,
+                encoding_bytes(
+                    missing,
+                    (int(e.dim) for e in self.encoders.values()),
+                    tree_bytes(self.index.path / FAISS_DIR),
+                ),
+                f"{len(texts)} new paragraphs",
+            )
             # Encoding overlaps the previous chunk's Whoosh write (in the writer process).
             vectors = cached.complete(self.encode(missing))
             self.finish_pending()
-            removed, added = self.write_docs(todo)
+            removed, added, stored = self.write_docs(todo)
+            if len(stored) < len(todo):
+                vectors = _rows_of(vectors, todo, stored)
+                todo = [todo[i] for i in stored]
             self.write_search_parts(removed, added, vectors, {t.release.id for t in todo})
             for t in todo:
                 self.hashes[t.release.id] = t.release.content_hash
@@ -244,15 +264,32 @@ class _Run:
             f"encoded {p.done}/{p.total} paragraphs, {p.busy}/{p.workers} workers busy"
         )
 
-    def write_docs(self, todo: Sequence[_Todo]) -> tuple[list[int], list[StoredParagraph]]:
+    def write_docs(
+        self, todo: Sequence[_Todo]
+    ) -> tuple[list[int], list[StoredParagraph], list[int]]:
+        """Store the chunk in one SQLite transaction, each release in a savepoint of its
+        own: a release SQLite refuses is skipped with its reason (a full disk or an I/O
+        error, which no other release would escape, still ends the run). Returns the removed
+        and added paragraphs and the positions in ``todo`` that were stored."""
         removed: list[int] = []
         added: list[StoredParagraph] = []
+        stored: list[int] = []
         with self.clock.stage("write_sqlite"), self.index.docs.transaction():
-            for t in todo:
-                gone, new = self.index.docs.replace_release(t.release, t.paragraphs)
+            for position, t in enumerate(todo):
+                try:
+                    gone, new = self.index.docs.replace_release(t.release, t.paragraphs)
+                except (sqlite3.OperationalError, OSError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one bad release never stops a run
+                    self.fail(ReadFailure(t.release.origin, unexpected_reason(exc)))
+                    continue
                 removed.extend(gone)
                 added.extend(new)
-        return removed, added
+                stored.append(position)
+        return removed, added, stored
+
+    def fail(self, failure: ReadFailure) -> None:
+        self.outcomes.fail(failure)
 
     def write_search_parts(
         self,
@@ -311,6 +348,18 @@ class _Run:
             self.index.save()
 
 
+def _rows_of(
+    vectors: Mapping[str, np.ndarray], todo: Sequence[_Todo], kept: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """The rows of ``vectors`` (one per paragraph of ``todo``, in order) that belong to the
+    releases at positions ``kept``."""
+    starts = np.cumsum([0] + [len(t.paragraphs) for t in todo])
+    rows = np.concatenate(
+        [np.arange(starts[i], starts[i + 1]) for i in kept] or [np.zeros(0, dtype=np.int64)]
+    )
+    return {name: array[rows] for name, array in vectors.items()}
+
+
 @dataclass(frozen=True)
 class _PendingCommit:
     """A commit whose SQLite part is done: what Whoosh and FAISS still have to take."""
@@ -333,13 +382,17 @@ def apply_releases(
     clock: StageClock | None = None,
     progress: bool = False,
     commit_releases: int = COMMIT_RELEASES,
+    on_failure: Callable[[ReadFailure], None] | None = None,
 ) -> RunRecord:
     """Index ``items`` (releases and read failures) into an open index: new and changed
     releases are split, embedded and written; unchanged ones are counted and left alone.
-    Then the near-duplicate clusters are brought up to date (:mod:`indexer.store.clusters`)."""
+    Then the near-duplicate clusters are brought up to date (:mod:`indexer.store.clusters`).
+
+    Any error in one release skips it with a reason (``on_failure`` hears of each failure
+    as it happens)."""
     _check_encoders(index, encoders)
     clock = clock if clock is not None else StageClock()
-    outcomes = Outcomes()
+    outcomes = Outcomes(on_failure)
     show = progress and sys.stderr.isatty()
     with (
         index.writing(),

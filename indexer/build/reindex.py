@@ -22,6 +22,7 @@ from dalil.indexer.build.generation import Change, build_next_generation
 from dalil.indexer.build.runs import FAILED, LOCKED, UNCHANGED, RunRecord, append_run
 from dalil.indexer.errors import IndexLockedError, SettingsError
 from dalil.indexer.generations.publish import migrate_legacy, writer_lock
+from dalil.indexer.models import ReadFailure
 from dalil.indexer.readers.sources import (
     ReadLog,
     Source,
@@ -54,6 +55,7 @@ def reindex(
     base: Path | None = None,
     progress: bool = False,
     on_published: Callable[[str], None] | None = None,
+    on_failure: Callable[[ReadFailure], None] | None = None,
 ) -> RunRecord:
     """One run over ``settings.sources`` (relative paths from ``base``, default: the
     directory of dalil.toml). Returns the run's record (also appended to runs.jsonl);
@@ -73,7 +75,9 @@ def reindex(
     started = now_iso()
     clock = StageClock()
     try:
-        record = _run(settings, root, sources, encoders, clock, started, trigger, progress)
+        record = _run(
+            settings, root, sources, encoders, clock, started, trigger, progress, on_failure
+        )
         record = _with_web(record, web)
     except IndexLockedError as exc:
         append_run(root, _failed(started, clock, trigger, LOCKED, str(exc)))
@@ -135,13 +139,14 @@ def _run(
     started: str,
     trigger: str,
     progress: bool,
+    on_failure: Callable[[ReadFailure], None] | None = None,
 ) -> RunRecord:
     with writer_lock(root):
         migrate_legacy(root)
         live = live_dir(root)
         with clock.stage("probe"):
             probe = ReadLog()
-            hashes, failures = drain(read_configured(sources, probe))
+            hashes, failures = drain(read_configured(sources, probe, settings.years), on_failure)
             stored = stored_releases(live / DOCS_NAME) if live is not None else {}
         changed = sum(1 for rid, h in hashes.items() if stored.get(rid, (None,))[0] != h)
         origins = {rid: origin for rid, (_, origin) in stored.items()}
@@ -160,7 +165,7 @@ def _run(
             )
         seen = ReadLog()
         change = Change(
-            releases=lambda: read_configured(sources, seen),
+            releases=lambda: read_configured(sources, seen, settings.years),
             deletions=lambda index: missing_releases(sources, index.docs.release_origins(), seen),
         )
         record = build_next_generation(
@@ -171,5 +176,6 @@ def _run(
             clock=clock,
             locked=True,
             trigger=trigger,
+            on_failure=on_failure,
         )
     return replace(record, started=started)

@@ -6,8 +6,11 @@
   ids, release ids, positions and text hashes, in id order). Its bytes are not hashed: SQLite
   may rewrite pages (WAL checkpoints) without changing the content.
 
-Hashing a file hard-linked from the previous generation is skipped: its digest is carried
-over when inode, size and mtime are the ones recorded there.
+A generation holds its own copy of every file (:mod:`.publish` copies, it never hard-links),
+so damage to one generation's file cannot reach another's. The copy is checked against the
+previous generation's recorded digest as it is made (:func:`copy_checked`), so a damaged
+live generation is never carried forward silently. A generation without ``checksums.json`` is
+a problem (its damage could not be detected); only the layout before generations has none.
 """
 
 from __future__ import annotations
@@ -114,6 +117,25 @@ def _sums(directory: Path, previous: dict[str, Any] | None) -> dict[str, FileSum
     return sums
 
 
+def copy_checked(source: Path, target: Path, recorded: dict[str, Any] | None) -> str:
+    """Copy ``source`` to ``target`` (a new inode), hashing the bytes on the way; when
+    ``recorded`` (its entry in the source generation's checksums) is given and the bytes
+    differ, remove the copy and raise :class:`IndexCorruptError`. Returns the SHA-256."""
+    digest = hashlib.sha256()
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+    sha = digest.hexdigest()
+    if recorded is not None and sha != recorded.get("sha256"):
+        target.unlink(missing_ok=True)
+        raise IndexCorruptError(
+            f"{source}: differs from its recorded checksum: the live generation is damaged; "
+            "roll back to an older generation or rebuild (dalil index --rebuild)"
+        )
+    return sha
+
+
 def write_checksums(directory: Path, previous_dir: Path | None = None) -> None:
     """Record the checksums of the (closed, complete) index in ``directory``."""
     previous = None
@@ -134,13 +156,18 @@ def write_checksums(directory: Path, previous_dir: Path | None = None) -> None:
 
 
 def check_checksums(directory: Path) -> list[str]:
-    """Problems found comparing the files with ``checksums.json`` (one line each); a
-    directory without one (an index from before generations) has nothing to compare."""
+    """Problems found comparing the files with ``checksums.json`` (one line each). Only a
+    directory that is not a generation (an index from before generations) may lack one."""
     try:
         recorded = read_checksums(directory)
     except IndexCorruptError as exc:
         return [str(exc)]
     if recorded is None:
+        if directory.name.startswith("gen-"):
+            return [
+                f"{directory / CHECKSUMS_NAME}: missing, so damage to this generation cannot "
+                "be detected; publish a new generation (dalil index / reindex) or rebuild"
+            ]
         return []
     problems = []
     files: dict[str, Any] = recorded["files"]

@@ -1,12 +1,14 @@
 """Build the next generation beside the live one and publish it atomically.
 
-:func:`publish_next`, under the root's writer lock: remove what interrupted runs left, copy the
-live generation into a staging directory (SQLite through its backup API; Whoosh and FAISS
-files hard-linked: Whoosh never rewrites a file in place, and FAISS files are replaced by
-rename), let ``build`` write into the copy, checkpoint SQLite, record ``checksums.json``,
-verify, rename the staging directory to ``gen-NNNNNN``, fsync, point ``CURRENT`` at it, and
-collect old generations. Killed at any point before ``CURRENT`` is replaced, the previous
-generation stays live untouched and the next run starts over; after it, the new one is live.
+:func:`publish_next`, under the root's writer lock: remove what interrupted runs left, check
+there is room for a copy, copy the live generation into a staging directory (SQLite through
+its backup API; Whoosh and FAISS files copied byte for byte and checked against the live
+generation's recorded SHA-256 on the way — never hard-linked, so damage to one generation's
+file cannot spread to the next or back), let ``build`` write into the copy, checkpoint
+SQLite, record ``checksums.json``, verify, rename the staging directory to ``gen-NNNNNN``,
+fsync, point ``CURRENT`` at it, and collect old generations. Killed at any point before
+``CURRENT`` is replaced, the previous generation stays live untouched and the next run starts
+over; after it, the new one is live.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Generic, TypeVar
 from filelock import FileLock
 
 from dalil.indexer.errors import IndexCorruptError
-from dalil.indexer.generations.checksums import write_checksums
+from dalil.indexer.generations.checksums import copy_checked, read_checksums, write_checksums
+from dalil.indexer.generations.space import ensure_space, tree_bytes
 from dalil.indexer.generations.verify import verify_dir
 from dalil.indexer.store import layout as gens
 from dalil.indexer.store.durable import fsync_path, fsync_tree
@@ -63,15 +66,21 @@ def writer_lock(root: Path) -> Iterator[None]:
 
 
 def copy_index(source: Path, target: Path) -> None:
-    """Copy the index in ``source`` into the empty directory ``target``."""
+    """Copy the index in ``source`` into the empty directory ``target``: every file a new
+    inode; a Whoosh or FAISS file whose bytes differ from ``source``'s recorded checksum
+    raises :class:`IndexCorruptError` (the live generation is damaged)."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / MANIFEST_NAME, target / MANIFEST_NAME)
     _backup_sqlite(source / DOCS_NAME, target / DOCS_NAME)
+    try:
+        recorded = (read_checksums(source) or {}).get("files", {})
+    except IndexCorruptError:
+        recorded = {}
     for part in (WHOOSH_DIR, FAISS_DIR):
         (target / part).mkdir()
         for path in sorted((source / part).iterdir()):
             if path.is_file() and not _is_lock(path.name):
-                (target / part / path.name).hardlink_to(path)
+                copy_checked(path, target / part / path.name, recorded.get(f"{part}/{path.name}"))
 
 
 def _is_lock(name: str) -> bool:
@@ -131,6 +140,7 @@ def publish_next(
         staging = gens.staging_dir(root, number)
         try:
             if live is not None and not fresh:
+                ensure_space(root, tree_bytes(live), "a copy of the live index generation")
                 with clock.stage("copy"):
                     copy_index(live, staging)
             else:

@@ -8,26 +8,33 @@ be read; it never raises for bad input. Formats: .txt and .md (:mod:`.text`), .h
 Folders are read recursively in sorted order. Inside folders, hidden files and folders, files
 of other types and housekeeping files (README, LICENSE, ATTRIBUTION, ... of any supported type)
 are skipped silently; a file named explicitly is always read, and one of an unsupported type is
-a failure. A file reached twice is read once; a release id seen before is a failure.
+a failure. A file reached twice is read once; a release id seen before is a failure. Any
+error while reading one file or record skips it with a one-line reason (:mod:`.isolation`).
+Dates are taken only when their year lies in ``years`` (the ``date_years`` setting).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from dalil.indexer.errors import SourceError
 from dalil.indexer.models import ReadFailure, Release
+from dalil.indexer.readers.dates import DEFAULT_YEARS
 from dalil.indexer.readers.html import read_html_file
 from dalil.indexer.readers.ids import SOURCE_SUFFIXES, source_suffix
+from dalil.indexer.readers.isolation import unexpected_reason
 from dalil.indexer.readers.jsonl import read_json_file, read_jsonl_file
 from dalil.indexer.readers.text import read_markdown_file, read_text_file
 
 __all__ = ["SOURCE_SUFFIXES", "HOUSEKEEPING_NAMES", "read_sources", "reader_for"]
 
+log = logging.getLogger("dalil.readers")
+
 Item = Release | ReadFailure
-Reader = Callable[[Path, Path], Iterable[Item]]
+Reader = Callable[..., Iterable[Item]]  # (path, root, *, years) -> items
 
 # File names (before the first dot, case-insensitive) skipped inside folders.
 HOUSEKEEPING_NAMES = frozenset(
@@ -37,8 +44,8 @@ HOUSEKEEPING_NAMES = frozenset(
 )
 
 
-def _single(read: Callable[[Path, Path], Release]) -> Reader:
-    return lambda path, root: (read(path, root),)
+def _single(read: Callable[..., Release]) -> Reader:
+    return lambda path, root, **options: (read(path, root, **options),)
 
 
 _READERS: dict[str, Reader] = {
@@ -59,12 +66,14 @@ def reader_for(path: Path) -> Reader | None:
     return _READERS[suffix] if suffix else None
 
 
-def read_sources(paths: Iterable[str | Path]) -> Iterator[Item]:
+def read_sources(
+    paths: Iterable[str | Path], *, years: tuple[int, int] = DEFAULT_YEARS
+) -> Iterator[Item]:
     """Releases and failures from ``paths`` (files and folders), in order."""
     first_origin: dict[str, str] = {}
     seen_files: set[str] = set()
     for given in paths:
-        for item in _read_path(Path(given), seen_files):
+        for item in _read_path(Path(given), seen_files, years):
             if isinstance(item, Release):
                 first = first_origin.setdefault(item.id, item.origin)
                 if first != item.origin:
@@ -74,7 +83,7 @@ def read_sources(paths: Iterable[str | Path]) -> Iterator[Item]:
             yield item
 
 
-def _read_path(path: Path, seen_files: set[str]) -> Iterator[Item]:
+def _read_path(path: Path, seen_files: set[str], years: tuple[int, int]) -> Iterator[Item]:
     if not os.path.lexists(path):
         yield ReadFailure(str(path), "no such file or folder")
         return
@@ -85,12 +94,12 @@ def _read_path(path: Path, seen_files: set[str]) -> Iterator[Item]:
                 yield entry
                 continue
             found = True
-            yield from _read_file(entry, path, seen_files)
+            yield from _read_file(entry, path, seen_files, years)
         if not found:
             supported = ", ".join(sorted(SOURCE_SUFFIXES))
             yield ReadFailure(str(path), f"no files to read in this folder ({supported})")
         return
-    yield from _read_file(path, path.parent, seen_files)
+    yield from _read_file(path, path.parent, seen_files, years)
 
 
 def _walk(folder: Path, visited: set[str]) -> Iterator[Path | ReadFailure]:
@@ -120,7 +129,9 @@ def _walk(folder: Path, visited: set[str]) -> Iterator[Path | ReadFailure]:
             yield path
 
 
-def _read_file(path: Path, root: Path, seen_files: set[str]) -> Iterator[Item]:
+def _read_file(
+    path: Path, root: Path, seen_files: set[str], years: tuple[int, int]
+) -> Iterator[Item]:
     resolved = os.path.realpath(path)
     if resolved in seen_files:
         return
@@ -131,8 +142,11 @@ def _read_file(path: Path, root: Path, seen_files: set[str]) -> Iterator[Item]:
         yield ReadFailure(str(path), f"unsupported file type (supported: {supported})")
         return
     try:
-        yield from reader(path, root)
+        yield from reader(path, root, years=years)
     except SourceError as exc:
         yield ReadFailure(exc.origin, exc.reason)
     except OSError as exc:
         yield ReadFailure(str(path), f"cannot read: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops a run
+        log.debug("unexpected error reading %s", path, exc_info=exc)
+        yield ReadFailure(str(path), unexpected_reason(exc))

@@ -22,6 +22,7 @@ from bs4.exceptions import ParserRejectedMarkup
 
 from dalil.indexer.errors import SourceError
 from dalil.indexer.models import Release
+from dalil.indexer.readers.dates import DEFAULT_YEARS
 from dalil.indexer.readers.decode import decode_html, read_bytes
 from dalil.indexer.readers.fields import release_from_record
 from dalil.indexer.readers.ids import path_id
@@ -70,7 +71,7 @@ _META_KEYS = {
 }
 
 
-def read_html_file(path: Path, root: Path) -> Release:
+def read_html_file(path: Path, root: Path, *, years: tuple[int, int] = DEFAULT_YEARS) -> Release:
     """An HTML press release. Raises SourceError or OSError."""
     origin = str(path)
     text = decode_html(read_bytes(path), origin)
@@ -91,7 +92,11 @@ def read_html_file(path: Path, root: Path) -> Release:
         raise SourceError(origin, "no text in the HTML body")
     record["title"] = title
     return release_from_record(
-        record, paragraphs=paragraphs, default_id=path_id(path, root), origin=origin
+        record,
+        paragraphs=paragraphs,
+        default_id=path_id(path, root),
+        origin=origin,
+        years=years,
     )
 
 

@@ -5,7 +5,9 @@ Each object is one release: ``text`` (a string, whose lines or blank-line blocks
 paragraphs, or a list of strings) and optionally ``id``, ``title``, ``date``, ``source``,
 ``language``, ``url``, ``category``; other fields go into ``metadata``. A bad record (bad JSON,
 not an object, missing or empty text) gives a :class:`ReadFailure` naming ``path:line`` (JSONL)
-or ``path#item`` (JSON list), and reading goes on. JSONL is streamed line by line.
+or ``path#item`` (JSON list), and reading goes on; so does any unexpected error in one record
+(:func:`isolated`). JSON nested deeper than the parser can follow, integers too long for
+Python and ``NaN`` / ``Infinity`` are bad JSON. JSONL is streamed line by line.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from typing import Any
 
 from dalil.indexer.errors import SourceError
 from dalil.indexer.models import ReadFailure, Release
+from dalil.indexer.readers.dates import DEFAULT_YEARS
 from dalil.indexer.readers.decode import PROBE_BYTES, decode_text, looks_binary, regular_file_size
 from dalil.indexer.readers.fields import release_from_record
 from dalil.indexer.readers.ids import item_id, path_id
+from dalil.indexer.readers.isolation import isolated
 from dalil.indexer.readers.paragraphs import clean, text_paragraphs
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -35,16 +39,20 @@ Item = Release | ReadFailure
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def read_jsonl_file(path: Path, root: Path) -> Iterator[Item]:
+def read_jsonl_file(
+    path: Path, root: Path, *, years: tuple[int, int] = DEFAULT_YEARS
+) -> Iterator[Item]:
     """Releases (or per-line failures) of a JSON-lines file, streamed."""
     file_id = path_id(path, root)
     with _open(path) as stream:
         if stream.peek(2).startswith(_UTF16_BOMS):
             raise SourceError(str(path), "UTF-16 encoded; save JSON lines as UTF-8")
-        yield from _read_lines(stream, path, file_id)
+        yield from _read_lines(stream, path, file_id, years)
 
 
-def read_json_file(path: Path, root: Path) -> Iterator[Item]:
+def read_json_file(
+    path: Path, root: Path, *, years: tuple[int, int] = DEFAULT_YEARS
+) -> Iterator[Item]:
     """Releases (or per-item failures) of a JSON document: one object or a list of them.
     A file holding one object a line is read as JSON lines."""
     origin = str(path)
@@ -55,23 +63,25 @@ def read_json_file(path: Path, root: Path) -> Iterator[Item]:
     text = decode_text(data, origin)
     file_id = path_id(path, root)
     try:
-        document = json.loads(text)
+        document = _loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and "\n" not in text[: exc.pos].strip():
             lines = (line.encode("utf-8") for line in text.splitlines(keepends=True))
-            yield from _read_lines(lines, path, file_id)
+            yield from _read_lines(lines, path, file_id, years)
             return
         raise SourceError(f"{origin}:{exc.lineno}", f"bad JSON: {exc.msg}") from None
+    except _UNPARSABLE as exc:
+        raise SourceError(origin, f"bad JSON: {_unparsable(exc)}") from None
     if isinstance(document, dict):
-        yield _release(document, origin=origin, default_id=file_id)
+        yield _release(document, origin=origin, default_id=file_id, years=years)
     elif isinstance(document, list):
         for number, record in enumerate(document, start=1):
-            try:
-                yield _release(
-                    record, origin=f"{origin}#{number}", default_id=item_id(file_id, number)
+            where = f"{origin}#{number}"
+            with isolated(where) as failed:
+                item = _release(
+                    record, origin=where, default_id=item_id(file_id, number), years=years
                 )
-            except SourceError as exc:
-                yield ReadFailure(exc.origin, exc.reason)
+            yield failed.failure or item
     else:
         raise SourceError(origin, f"expected an object or a list of objects, got {_kind(document)}")
 
@@ -95,7 +105,9 @@ def _open(path: Path) -> Iterator[gzip.GzipFile | io.BufferedReader]:
         yield stream
 
 
-def _read_lines(lines: Iterable[bytes], path: Path, file_id: str) -> Iterator[Item]:
+def _read_lines(
+    lines: Iterable[bytes], path: Path, file_id: str, years: tuple[int, int]
+) -> Iterator[Item]:
     number = 0
     records = 0
     iterator = iter(lines)
@@ -114,12 +126,14 @@ def _read_lines(lines: Iterable[bytes], path: Path, file_id: str) -> Iterator[It
             continue
         records += 1
         origin = f"{path}:{number}"
-        try:
-            yield _release(
-                _parse_line(raw, origin), origin=origin, default_id=item_id(file_id, number)
+        with isolated(origin) as failed:
+            item = _release(
+                _parse_line(raw, origin),
+                origin=origin,
+                default_id=item_id(file_id, number),
+                years=years,
             )
-        except SourceError as exc:
-            yield ReadFailure(exc.origin, exc.reason)
+        yield failed.failure or item
     if records == 0:
         raise SourceError(str(path), "empty file (no JSON lines)")
 
@@ -130,12 +144,38 @@ def _parse_line(raw: bytes, origin: str) -> Any:
     except UnicodeDecodeError as exc:
         raise SourceError(origin, f"not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
     try:
-        return json.loads(line)
+        return _loads(line)
     except json.JSONDecodeError as exc:
         raise SourceError(origin, f"bad JSON: {exc.msg} (column {exc.colno})") from None
+    except _UNPARSABLE as exc:
+        raise SourceError(origin, f"bad JSON: {_unparsable(exc)}") from None
 
 
-def _release(record: Any, *, origin: str, default_id: str) -> Release:
+# What json.loads raises besides JSONDecodeError: RecursionError for deep nesting, ValueError
+# for an integer over Python's digit limit, and our own refusal of NaN / Infinity.
+_UNPARSABLE = (RecursionError, ValueError)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _unparsable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    message = str(exc)
+    if "digits" in message:
+        return "an integer with too many digits"
+    return message[:200]
+
+
+def _release(
+    record: Any, *, origin: str, default_id: str, years: tuple[int, int] = DEFAULT_YEARS
+) -> Release:
     if not isinstance(record, dict):
         raise SourceError(origin, f"expected a JSON object, got {_kind(record)}")
     return release_from_record(
@@ -143,6 +183,7 @@ def _release(record: Any, *, origin: str, default_id: str) -> Release:
         paragraphs=_paragraphs(record.get("text"), origin),
         default_id=default_id,
         origin=origin,
+        years=years,
     )
 
 

@@ -14,13 +14,14 @@ import fnmatch
 import glob
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dalil.indexer.models import VALUE_FILTERS, ReadFailure, Release
 from dalil.indexer.readers import read_sources
+from dalil.indexer.readers.dates import DEFAULT_YEARS
 from dalil.indexer.readers.web import WebSession
 from dalil.indexer.settings import SourceConfig
 
@@ -117,7 +118,9 @@ def with_defaults(release: Release, config: SourceConfig) -> Release:
     return replace(release, **changes, content_hash="")
 
 
-def read_configured(sources: Sequence[Source], log: ReadLog) -> Iterator[Release | ReadFailure]:
+def read_configured(
+    sources: Sequence[Source], log: ReadLog, years: tuple[int, int] = DEFAULT_YEARS
+) -> Iterator[Release | ReadFailure]:
     """Every release of every source (defaults applied) and every failure, noting in ``log``
     the ids seen, the files that failed and the sources that yielded nothing."""
     for position, source in enumerate(sources):
@@ -130,7 +133,7 @@ def read_configured(sources: Sequence[Source], log: ReadLog) -> Iterator[Release
             yield ReadFailure(source.pattern, "no files match this source's path")
             continue
         found = False
-        for item in read_sources(paths):
+        for item in read_sources(paths, years=years):
             if isinstance(item, ReadFailure):
                 log.failed_files.add(origin_file(item.origin))
                 yield item
@@ -183,13 +186,19 @@ def missing_releases(
     return sorted(doomed)
 
 
-def drain(items: Iterable[Release | ReadFailure]) -> tuple[dict[str, str], list[ReadFailure]]:
-    """Content hash per release id (the later one wins) and the failures."""
+def drain(
+    items: Iterable[Release | ReadFailure],
+    on_failure: Callable[[ReadFailure], None] | None = None,
+) -> tuple[dict[str, str], list[ReadFailure]]:
+    """Content hash per release id (the later one wins) and the failures (each also given
+    to ``on_failure`` as it is met)."""
     hashes: dict[str, str] = {}
     failures: list[ReadFailure] = []
     for item in items:
         if isinstance(item, ReadFailure):
             failures.append(item)
+            if on_failure is not None:
+                on_failure(item)
         else:
             hashes[item.id] = item.content_hash
     return hashes, failures

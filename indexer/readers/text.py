@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dalil.indexer.errors import SourceError
 from dalil.indexer.models import Release
+from dalil.indexer.readers.dates import DEFAULT_YEARS
 from dalil.indexer.readers.decode import decode_text, read_bytes
 from dalil.indexer.readers.fields import release_from_record
 from dalil.indexer.readers.frontmatter import split_front_matter
@@ -32,17 +33,19 @@ _HAS_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _FULL_STOPS = (".", "۔")
 
 
-def read_text_file(path: Path, root: Path) -> Release:
+def read_text_file(path: Path, root: Path, *, years: tuple[int, int] = DEFAULT_YEARS) -> Release:
     """A .txt press release. Raises SourceError or OSError."""
-    return _read(path, root, markdown=False)
+    return _read(path, root, markdown=False, years=years)
 
 
-def read_markdown_file(path: Path, root: Path) -> Release:
+def read_markdown_file(
+    path: Path, root: Path, *, years: tuple[int, int] = DEFAULT_YEARS
+) -> Release:
     """A .md press release. Raises SourceError or OSError."""
-    return _read(path, root, markdown=True)
+    return _read(path, root, markdown=True, years=years)
 
 
-def _read(path: Path, root: Path, *, markdown: bool) -> Release:
+def _read(path: Path, root: Path, *, markdown: bool, years: tuple[int, int]) -> Release:
     origin = str(path)
     text = normalize_newlines(decode_text(read_bytes(path), origin))
     fields, body = split_front_matter(text)
@@ -59,7 +62,11 @@ def _read(path: Path, root: Path, *, markdown: bool) -> Release:
         title, paragraphs = _title_from_first_line(body, markdown=markdown)
     record = {**fields, "title": title}
     return release_from_record(
-        record, paragraphs=paragraphs, default_id=path_id(path, root), origin=origin
+        record,
+        paragraphs=paragraphs,
+        default_id=path_id(path, root),
+        origin=origin,
+        years=years,
     )
 
 

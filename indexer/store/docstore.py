@@ -185,15 +185,22 @@ class DocStore:
 
     @contextmanager
     def transaction(self) -> Iterator[DocStore]:
-        """Group writes: commit on success, roll back on error. Nested calls join the outer
-        transaction. Other threads wait until it ends."""
+        """Group writes: commit on success, roll back on error. A nested call is a savepoint
+        of the outer transaction: its error undoes only its own writes (so one release that
+        cannot be stored leaves the others of a chunk). Other threads wait until it ends."""
         with self._lock:
             if self._depth:
+                savepoint = f"sp{self._depth}"
+                self._db.execute(f"SAVEPOINT {savepoint}")
                 self._depth += 1
                 try:
                     yield self
+                except BaseException:
+                    self._db.execute(f"ROLLBACK TO {savepoint}")
+                    raise
                 finally:
                     self._depth -= 1
+                    self._db.execute(f"RELEASE {savepoint}")
                 return
             self._db.execute("BEGIN IMMEDIATE")
             self._depth = 1
@@ -209,7 +216,13 @@ class DocStore:
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self._db.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    raise
+                # a damaged file: this read fails (a 503 in the server), the process lives
+                raise IndexCorruptError(f"{self.path}: cannot read ({exc})") from exc
 
     # -- writes -------------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range i
 
 from __future__ import annotations
 
+import struct
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
@@ -157,7 +160,7 @@ class KeywordStore:
         """Create an empty index at ``path`` (replacing any Whoosh index there)."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        ix = whoosh_index.create_in(str(path), build_schema(analyzer))
+        ix = _storage(path).create_index(build_schema(analyzer))
         return cls(ix, path, title_boost=title_boost)
 
     @classmethod
@@ -169,7 +172,7 @@ class KeywordStore:
             raise IndexNotFoundError(f"no keyword (Whoosh) index at {path}")
         # Damaged files surface as anything from unpickling or struct errors to OSError.
         try:
-            ix = whoosh_index.open_dir(str(path))
+            ix = _storage(path).open_index()
             schema = ix.schema
         except Exception as exc:
             raise IndexCorruptError(f"keyword index at {path} cannot be read: {exc!r}") from exc
@@ -245,13 +248,20 @@ class KeywordStore:
         if not terms:
             return []
         with self._lock:
-            searcher = self._current_searcher()
-            scorer = self._scorer_for(searcher)
-            top = scorer.top(terms, limit, self._filter_mask(searcher, filters))
-            if not top:
-                return []
-            pids = searcher.reader().column_reader("pid")
-            return [(int(pids[docnum]), score) for docnum, score in top]
+            try:
+                searcher = self._current_searcher()
+                scorer = self._scorer_for(searcher)
+                top = scorer.top(terms, limit, self._filter_mask(searcher, filters))
+                if not top:
+                    return []
+                pids = searcher.reader().column_reader("pid")
+                return [(int(pids[docnum]), score) for docnum, score in top]
+            except (OSError, EOFError, struct.error, zlib.error, ValueError, IndexError) as exc:
+                # a damaged segment file (truncated, overwritten): this request fails with a
+                # 503, the process lives on (no mmap, so no SIGBUS)
+                raise IndexCorruptError(
+                    f"keyword index at {self.path} cannot be read: {exc!r}"
+                ) from exc
 
     def phrase_releases(
         self, phrase: str, text_of: Callable[[Iterable[str]], dict[str, str]]
@@ -364,3 +374,10 @@ class KeywordStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _storage(path: Path) -> FileStorage:
+    """Whoosh's file storage without mmap: a segment file truncated under a running server
+    would kill it with SIGBUS when a mapped page past the new end is read; plain reads raise
+    an error that the request maps to a 503 instead."""
+    return FileStorage(str(path), supports_mmap=False)

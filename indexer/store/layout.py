@@ -211,3 +211,11 @@ def collect_garbage(root: Path, keep: int) -> list[str]:
     for number in doomed:
         shutil.rmtree(root / generation_name(number), ignore_errors=True)
     return [generation_name(n) for n in doomed]
+
+
+def older_generations(root: Path) -> list[Path]:
+    """The generations under ``root`` other than the live one, newest first (what a server
+    may fall back to when the live one fails its checks)."""
+    live = current_name(root)
+    names = (generation_name(n) for n in sorted(generations(root), reverse=True))
+    return [root / name for name in names if name != live]

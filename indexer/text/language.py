@@ -7,6 +7,7 @@ guess the model is unsure of, gives ``"und"`` (undetermined).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -105,17 +106,28 @@ def detect_language(text: str) -> str:
     return _LABEL_ALIASES.get(label, label)
 
 
+# A BCP 47 language tag (RFC 5646, simplified): a 2-3 letter primary language (ISO 639),
+# then subtags of 1-8 letters or digits (script, region, variant); "_" is read as "-".
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:[-_][a-z0-9]{1,8})*", re.ASCII)
+
+
+def is_language_tag(tag: str) -> bool:
+    """Whether ``tag`` is a language tag ("ar", "en-US", "zh_Hant_TW") or a language name
+    dalil knows ("Arabic", "العربية")."""
+    value = unicodedata.normalize("NFC", tag).strip().lower()
+    return value in _TAG_ALIASES or _LANGUAGE_TAG.fullmatch(value) is not None
+
+
 def normalize_language(tag: str | None) -> str | None:
     """A source's language tag as a lower-case ISO 639-1 code: "ar-BH" → "ar",
-    "en_US" → "en", "Arabic" → "ar". None or blank → None; "und" stays "und"."""
+    "en_US" → "en", "Arabic" → "ar". None, blank or not a language tag → None; "und" stays
+    "und"."""
     if tag is None:
         return None
     value = unicodedata.normalize("NFC", str(tag)).strip().lower()
-    if not value:
+    if not value or not is_language_tag(value):
         return None
     if value in _TAG_ALIASES:
         return _TAG_ALIASES[value]
     primary = value.replace("_", "-").split("-", 1)[0].strip()
-    if not primary:
-        return None
     return _TAG_ALIASES.get(primary, _LABEL_ALIASES.get(primary, primary))

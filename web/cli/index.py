@@ -7,12 +7,12 @@ failure is printed to stderr as ``skipped <origin>: <reason>``), 2 on an error.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from dalil.indexer import RunRecord, Settings
 from dalil.web.cli.options import add_command, add_indexing_options
+from dalil.web.cli.skipped import SkipPrinter, show_input_notes
 
 
 def register(subparsers: Any) -> None:
@@ -46,16 +46,27 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from dalil.indexer import index_sources  # heavy: only when indexing
 
+    skipped = SkipPrinter()
+    if args.verbose:
+        show_input_notes()
     report = index_sources(
-        settings, args.paths, progress=not args.no_progress, rebuild=args.rebuild
+        settings,
+        args.paths,
+        progress=not args.no_progress,
+        rebuild=args.rebuild,
+        on_failure=skipped,
     )
-    print_report(report, verbose=args.verbose)
+    print_report(report, verbose=args.verbose, skipped=skipped)
     return 1 if report.failed else 0
 
 
-def print_report(report: RunRecord, *, verbose: bool = False) -> None:
+def print_report(
+    report: RunRecord, *, verbose: bool = False, skipped: SkipPrinter | None = None
+) -> None:
+    """The summary; failures not printed yet (by ``skipped`` during the run) first."""
+    printer = skipped or SkipPrinter()
     for failure in report.failures:
-        print(f"skipped {failure.origin}: {failure.reason}", file=sys.stderr)
+        printer(failure)
     print(report.summary())
     if verbose and report.stage_seconds:
         print(f"stages: {report.stages_line()}")

@@ -3,7 +3,9 @@
 Settings are loaded once here, from the command's flags (argparse destinations named like a
 Settings field) + environment + dalil.toml, and passed to the command. Any
 :class:`~dalil.indexer.errors.DalilError` (settings included) prints ``dalil: error: <message>`` to
-stderr and exits with status 2.
+stderr and exits with status 2; so does a full disk (one line, no traceback). Status 1 is
+the commands' own "some input failed"; an unexpected error (a bug) prints one line (the
+traceback too with ``DALIL_DEBUG=1``) and exits with :data:`EXIT_INTERNAL`, never 1.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from dalil.indexer import DalilError, Settings, load_settings
+from dalil.indexer import DalilError, Settings, disk_full, load_settings
 from dalil.indexer.compat import check_all
 from dalil.indexer.version import version
 from dalil.web.cli import alerts, index, publish, reindex, schedule, search, serve, verify
@@ -26,6 +29,7 @@ from dalil.web.cli.options import add_common_options
 COMMANDS = (index, search, serve, evaluate, reindex, schedule, alerts, verify, publish)
 
 EXIT_ERROR = 2
+EXIT_INTERNAL = 3  # an unexpected exception: a bug in dalil (1 means "some input failed")
 EXIT_INTERRUPTED = 130
 
 
@@ -66,6 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, an honest status
+        full = disk_full(exc)
+        if full is not None:
+            print(f"dalil: error: {full}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"dalil: internal error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        if os.environ.get("DALIL_DEBUG"):
+            traceback.print_exc()
+        else:
+            print("dalil: set DALIL_DEBUG=1 for the traceback", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,7 +29,10 @@ def add_indexing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, metavar="N", help="threads per encoder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="also print the seconds spent per stage"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print the seconds spent per stage and notes on the input (detected encodings)",
     )
     add_cluster_options(parser)
 

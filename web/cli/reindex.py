@@ -21,6 +21,7 @@ from typing import Any
 
 from dalil.indexer import IndexLockedError, Settings
 from dalil.web.cli.options import add_command, add_indexing_options
+from dalil.web.cli.skipped import SkipPrinter, show_input_notes
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron and systemd treat it as "try again later"
 
@@ -50,16 +51,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     def published(generation: str) -> None:
         deliveries.extend(dispatch_after_publish(settings, generation))
 
+    skipped = SkipPrinter()
+    if args.verbose:
+        show_input_notes()
     try:
         start_watching(settings)
         record = reindex(
-            settings, trigger="cli", progress=not args.no_progress, on_published=published
+            settings,
+            trigger="cli",
+            progress=not args.no_progress,
+            on_published=published,
+            on_failure=skipped,
         )
     except IndexLockedError as exc:
         print(f"dalil: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    for failure in record.failures:
-        print(f"skipped {failure}", file=sys.stderr)
+    for failure in record.failures:  # those the run did not report as they happened
+        skipped(failure)
     for line in record.web_urls:
         print(f"  {line}")
     print(f"{record.status}: {record.summary()}")

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from dalil.web.server.app import create_app
+    from dalil.web.server.slowclients import uvicorn_options
 
     every = None
     if args.reindex_every and settings.replica_of:
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             server_header=False,
             ws="none",
             lifespan="on",
+            **uvicorn_options(settings),
         )
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         return int(exc.code or 0) and 1

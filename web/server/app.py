@@ -2,12 +2,20 @@
 
 ``app.state``: ``settings``, ``holder`` (:class:`dalil.web.server.holder.SearcherHolder`:
 the searcher requests lease, swapped on a new index generation), ``searcher`` (the holder's
-current one; None while no index is loaded), ``load_error`` (why not), ``templates``.
+current one; None while no index is loaded), ``load_error`` (why not), ``templates``,
+``search_slots`` (:class:`dalil.web.server.slots.SearchSlots`), ``read_errors`` (recent index
+read errors, for /api/health), ``fallback`` ((generation, why) when start-up fell back to an
+older generation).
+
+Middleware, outermost first: security headers on every answer, allowed Host names
+(Starlette's TrustedHostMiddleware), HEAD / OPTIONS / Allow (:mod:`.methods`), body size and
+the early API key check (:mod:`.guards`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -15,17 +23,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from dalil.indexer import DalilError, Settings
+from dalil.indexer import DalilError, Settings, older_generations
 from dalil.indexer.compat import check_all
 from dalil.indexer.version import version
 from dalil.search import Searcher
 from dalil.web.server import alerts_api, api, atom, pages
 from dalil.web.server.docs import install_docs
 from dalil.web.server.errors import install_error_handler
+from dalil.web.server.guards import RequestGuard
+from dalil.web.server.headers import SecurityHeaders
 from dalil.web.server.holder import SearcherHolder
+from dalil.web.server.methods import MethodGuard
 from dalil.web.server.replication import start_following
 from dalil.web.server.scheduling import start_reindexing
+from dalil.web.server.slots import SearchSlots
 from dalil.web.server.templating import make_templates
 
 log = logging.getLogger("dalil.web")
@@ -63,6 +76,12 @@ def create_app(
             except DalilError as exc:
                 log.error("index not loaded: %s", exc)
                 app.state.load_error = holder.load_error = str(exc)
+                fallback = open_fallback(settings, exc)
+                if fallback is not None:
+                    searcher, name = fallback
+                    holder.install(searcher, owned=True)
+                    app.state.searcher = searcher
+                    app.state.fallback = (name, "the live generation failed its checks")
             else:
                 app.state.searcher = holder.searcher
                 app.state.load_error = None
@@ -99,7 +118,17 @@ def create_app(
     app.state.load_error = None
     app.state.holder = SearcherHolder(settings, on_swap=partial(_swapped, app))
     app.state.templates = make_templates()
+    app.state.search_slots = SearchSlots(
+        settings.max_concurrent_searches, settings.search_queue_seconds
+    )
+    app.state.read_errors = deque(maxlen=1000)
+    app.state.fallback = None
 
+    # add_middleware wraps: the last added is the outermost.
+    app.add_middleware(RequestGuard, settings=settings)
+    app.add_middleware(MethodGuard)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names))
+    app.add_middleware(SecurityHeaders)
     install_error_handler(app)
     install_docs(app)
     app.include_router(api.router)
@@ -113,3 +142,19 @@ def create_app(
 def _swapped(app: FastAPI, searcher: Searcher) -> None:
     app.state.searcher = searcher
     app.state.load_error = None
+    app.state.fallback = None  # a newly published generation is served again
+
+
+def open_fallback(settings: Settings, why: DalilError) -> tuple[Searcher, str] | None:
+    """The newest older generation that opens with its checks passing, when the live one
+    does not: a server keeps answering from the last intact index instead of 503 to
+    everything (logged loudly; /api/health says degraded until a new one is published)."""
+    for directory in older_generations(Path(settings.index)):
+        try:
+            searcher = Searcher.open(settings.model_copy(update={"index": directory}))
+        except DalilError as exc:
+            log.error("older generation %s cannot be served either: %s", directory.name, exc)
+            continue
+        log.error("the live generation failed its checks (%s); serving %s", why, directory.name)
+        return searcher, directory.name
+    return None

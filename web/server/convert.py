@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from dalil.indexer import Filters, Release, StoredRelease, detect_language, text_hash
+from dalil.indexer import (
+    Filters,
+    RecordError,
+    Release,
+    StoredRelease,
+    check_metadata,
+    detect_language,
+    text_hash,
+)
 from dalil.search import Duplicate, Hit, Query, SearchResponse
 from dalil.web.server.schemas import (
     DuplicateOut,
@@ -101,11 +110,22 @@ def release_out(stored: StoredRelease) -> ReleaseOut:
         url=stored.url,
         category=stored.category,
         origin=stored.origin,
-        metadata=dict(stored.metadata or {}),
+        metadata=servable_metadata(stored.metadata or {}),
         paragraphs=[
             ParagraphOut(id=p.id, position=p.position, text=p.text) for p in stored.paragraphs
         ],
     )
+
+
+def servable_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored metadata as served; metadata stored before it was bounded (nested hundreds of
+    levels deep: serialising it overflowed the stack, a 500 on every read) is replaced by a
+    note, so the release still reads."""
+    try:
+        check_metadata(dict(metadata))
+    except (RecordError, RecursionError, ValueError) as exc:
+        return {"metadata_error": f"not shown: {exc}"[:300]}
+    return dict(metadata)
 
 
 def derived_id(body: ReleaseIn) -> str:

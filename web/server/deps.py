@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from dalil.indexer import Settings
 from dalil.search import Searcher
 from dalil.web.server.holder import SearcherHolder
+from dalil.web.server.slots import SearchSlots
 
 
 def get_settings(request: Request) -> Settings:
@@ -28,6 +29,10 @@ def get_searcher(request: Request) -> Iterator[Searcher]:
         yield searcher
 
 
+def get_slots(request: Request) -> SearchSlots:
+    return request.app.state.search_slots
+
+
 def get_holder(request: Request) -> SearcherHolder:
     return request.app.state.holder
 
@@ -35,3 +40,4 @@ def get_holder(request: Request) -> SearcherHolder:
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[SearcherHolder, Depends(get_holder)]
+SlotsDep = Annotated[SearchSlots, Depends(get_slots)]

@@ -2,11 +2,15 @@
 
 JSON (``ErrorOut``) under ``/api``, a friendly HTML page everywhere else. A client mistake
 is a 4xx naming the field; only a bug in dalil is a 500, and its details stay in the log.
+Problems of the server's own index, encoders or disk (409, 503, 507) get a fixed public
+message: their details (paths, FAISS internals) go to the log only.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -16,12 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dalil.indexer import (
     DalilError,
+    DiskFullError,
     EncoderError,
     IndexError_,
     IndexLockedError,
     IndexNotFoundError,
     ReleaseNotFoundError,
     SourceError,
+    disk_full,
 )
 from dalil.search import AlertConflictError, AlertNotFoundError, InvalidQueryError
 from dalil.web.server.templating import SECURITY_HEADERS
@@ -41,6 +47,14 @@ class AuthRequiredError(WebError):
 
 class WritesDisabledError(WebError):
     """No API key is configured, so every write is refused."""
+
+
+class ServerBusyError(WebError):
+    """Every search slot stayed taken for the whole queue wait; try again shortly."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class BadRequestError(WebError):
@@ -74,7 +88,19 @@ _DALIL_STATUS: tuple[tuple[type[DalilError], int, str, str], ...] = (
     (IndexNotFoundError, 503, "index_not_loaded", "No index yet"),
     (IndexError_, 503, "index_unavailable", "Index unavailable"),
     (EncoderError, 503, "encoder_unavailable", "Encoder unavailable"),
+    (ServerBusyError, 503, "busy", "Busy"),
+    (DiskFullError, 507, "insufficient_storage", "Disk full"),
 )
+
+# What anonymous clients are told instead of the exception's text (which names paths and
+# internals; it is logged).
+PUBLIC_MESSAGES: dict[type[DalilError], str] = {
+    IndexLockedError: "another process is writing to the index; try again shortly",
+    IndexNotFoundError: "no index is loaded yet; see the server log",
+    IndexError_: "the index cannot be read right now; see the server log",
+    EncoderError: "an encoder is not available; see the server log",
+    DiskFullError: "the server's disk is full; nothing was written",
+}
 
 
 _API_FIELDS = {"text": "q"}
@@ -127,11 +153,32 @@ def problem_for(exc: Exception) -> Problem:
     if isinstance(exc, DalilError):
         for cls, status, kind, title in _DALIL_STATUS:
             if isinstance(exc, cls):
-                return Problem(status, kind, str(exc), getattr(exc, "field", None), title)
+                message = public_message(exc)
+                return Problem(status, kind, message, getattr(exc, "field", None), title)
         log.error("unmapped dalil error: %r", exc)
-        return Problem(500, "internal_error", str(exc))
+        return Problem(500, "internal_error", "internal error: see the server log")
+    full = disk_full(exc)
+    if full is not None:
+        log.error("disk full: %r", exc)
+        return Problem(
+            507, "insufficient_storage", PUBLIC_MESSAGES[DiskFullError], None, "Disk full"
+        )
+    if isinstance(exc, sqlite3.DatabaseError | OSError):  # a damaged or unreadable index file
+        log.error("index read error: %r", exc)
+        return Problem(
+            503, "index_unavailable", PUBLIC_MESSAGES[IndexError_], None, "Index unavailable"
+        )
     log.exception("unexpected error", exc_info=exc)
     return Problem(500, "internal_error", "internal error: see the server log")
+
+
+def public_message(exc: DalilError) -> str:
+    """The exception's message, or a fixed one (the detail logged) for server-side problems."""
+    for cls, message in PUBLIC_MESSAGES.items():
+        if isinstance(exc, cls):
+            log.warning("%s: %s", type(exc).__name__, exc)
+            return message
+    return str(exc)
 
 
 def wants_json(request: Request) -> bool:
@@ -141,7 +188,11 @@ def wants_json(request: Request) -> bool:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one handler, registered for DalilError, validation and HTTP errors, and the rest."""
     problem = problem_for(exc)
+    if problem.kind == "index_unavailable":
+        request.app.state.read_errors.append((time.time(), type(exc).__name__))
     headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    if isinstance(exc, ServerBusyError):
+        headers = {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, StarletteHTTPException) and exc.headers:
         headers = {**(headers or {}), **exc.headers}
     if wants_json(request):

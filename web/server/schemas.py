@@ -1,11 +1,18 @@
 """Pydantic request and response models of the HTTP API (they are its OpenAPI documentation).
 
 Bounds mirror what the searcher accepts (``dalil.search.errors.InvalidQueryError``), so a client
-mistake is refused here with a 422 naming the field before it reaches the searcher.
+mistake is refused here with a 422 naming the field before it reaches the searcher. Every
+string must be valid Unicode (no lone surrogates) and metadata is bounded in depth and size
+(:mod:`dalil.indexer.records`), so whatever is accepted can be stored and read back.
+
+Release ids written through the API (``id`` in a body, ``{id}`` in PUT) follow one rule,
+:func:`check_write_id`; the read routes accept any id the index holds (files give ids with
+``/`` and ``#``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,7 +24,15 @@ from pydantic import (
     model_validator,
 )
 
-from dalil.indexer import iso_date
+from dalil.indexer import (
+    MAX_METADATA_BYTES,
+    MAX_METADATA_DEPTH,
+    RecordError,
+    check_text,
+    is_language_tag,
+    iso_date,
+    release_problem,
+)
 from dalil.search import MAX_K, MAX_OFFSET
 from dalil.search import MAX_TEXT_CHARS as MAX_QUERY_CHARS
 
@@ -30,6 +45,36 @@ MAX_SHORT_FIELD = 200
 Mode = Literal["hybrid", "keyword", "semantic"]
 Sort = Literal["relevance", "newest", "oldest"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SHORT_FIELD)]
+# Strings with an OpenAPI format (RFC 3339 full-date / date-time); parsed as strings.
+DateText = Annotated[str, Field(json_schema_extra={"format": "date"})]
+DateTimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+_WRITE_ID = re.compile(r"[^\s/?#\x00-\x1f\x7f]+")
+WRITE_ID_RULE = (
+    f"1 to {MAX_SHORT_FIELD} characters, no whitespace, control characters, '/', '?' or '#', "
+    "not '.' or '..'"
+)
+
+
+def check_write_id(value: str) -> str:
+    """A release id a client may write: :data:`WRITE_ID_RULE`."""
+    if (
+        not 1 <= len(value) <= MAX_SHORT_FIELD
+        or value in (".", "..")
+        or not _WRITE_ID.fullmatch(value)
+    ):
+        raise ValueError(f"a release id must have {WRITE_ID_RULE}, got {value[:50]!r}")
+    check_text(value, "id")
+    return value
+
+
+def check_strings(values: dict[str, Any]) -> None:
+    """ValueError naming the first string field that is not valid Unicode."""
+    for name, value in values.items():
+        if isinstance(value, str):
+            try:
+                check_text(value, name)
+            except RecordError as exc:
+                raise ValueError(str(exc)) from None
 
 
 def check_date(value: str | None) -> str | None:
@@ -68,8 +113,10 @@ class SearchRequest(BaseModel):
     offset: int = Field(
         0, ge=0, le=MAX_OFFSET, description=f"Releases to skip (0 to {MAX_OFFSET})."
     )
-    date_from: str | None = Field(None, description="Earliest release date, YYYY-MM-DD.")
-    date_to: str | None = Field(None, description="Latest release date, YYYY-MM-DD (inclusive).")
+    date_from: DateText | None = Field(None, description="Earliest release date, YYYY-MM-DD.")
+    date_to: DateText | None = Field(
+        None, description="Latest release date, YYYY-MM-DD (inclusive)."
+    )
     source: ShortText | None = Field(None, description="Only releases from this source.")
     language: ShortText | None = Field(None, description="Only releases in this language (ar, en).")
     category: ShortText | None = Field(None, description="Only releases in this category.")
@@ -104,6 +151,11 @@ class SearchRequest(BaseModel):
         return check_date(value)
 
     @model_validator(mode="after")
+    def _valid_unicode(self) -> SearchRequest:
+        check_strings(self.__dict__)
+        return self
+
+    @model_validator(mode="after")
     def _date_order(self) -> SearchRequest:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError("date_from must not be after date_to")
@@ -129,7 +181,7 @@ class HitOut(BaseModel):
     id: str = Field(description="Release id (use it with /api/documents/{id}).")
     title: str
     score: float = Field(description="Fused relevance score (higher is better).")
-    date: str | None = Field(None, description="Release date, YYYY-MM-DD.")
+    date: DateText | None = Field(None, description="Release date, YYYY-MM-DD.")
     source: str | None = None
     language: str | None = Field(None, description="ISO 639-1 code, e.g. ar or en.")
     category: str | None = None
@@ -202,7 +254,7 @@ class ParagraphOut(BaseModel):
 class ReleaseOut(BaseModel):
     id: str
     title: str
-    date: str | None = None
+    date: DateText | None = None
     source: str | None = None
     language: str | None = None
     url: str | None = None
@@ -222,8 +274,8 @@ class ReleaseIn(BaseModel):
         None,
         min_length=1,
         max_length=MAX_SHORT_FIELD,
-        pattern=r"^[^\s/?#]+$",
-        description="Release id (no spaces, '/', '?' or '#'); derived from the content if absent.",
+        description=f"Release id ({WRITE_ID_RULE}); derived from the content if absent.",
+        examples=["mofa-2026-11-29"],
     )
     title: str = Field(min_length=1, max_length=MAX_TITLE_CHARS, description="The headline.")
     text: str | None = Field(
@@ -234,14 +286,34 @@ class ReleaseIn(BaseModel):
     paragraphs: list[str] | None = Field(
         None, max_length=10_000, description="Body as a list of paragraphs (instead of text)."
     )
-    date: str | None = Field(None, description="Release date, YYYY-MM-DD.")
+    date: DateText | None = Field(None, description="Release date, YYYY-MM-DD.")
     source: ShortText | None = Field(None, description="Publisher, e.g. a ministry or agency.")
     language: ShortText | None = Field(
-        None, description="ISO 639-1 code (ar, en); detected from the text when absent."
+        None,
+        description="A language tag (ar, en, ar-BH); detected from the text when absent.",
+        examples=["ar"],
     )
     url: str | None = Field(None, max_length=2000, description="Where the release is published.")
     category: ShortText | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Any other fields.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            f"Any other fields: JSON nested at most {MAX_METADATA_DEPTH} levels, at most "
+            f"{MAX_METADATA_BYTES:,} bytes."
+        ),
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _id_rule(cls, value: str | None) -> str | None:
+        return None if value is None else check_write_id(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        if value is not None and not is_language_tag(value):
+            raise ValueError(f"must be a language tag such as ar, en or ar-BH, got {value!r}")
+        return value
 
     @field_validator("title")
     @classmethod
@@ -267,6 +339,13 @@ class ReleaseIn(BaseModel):
             raise ValueError("give either text or paragraphs, not both")
         if not self.body_paragraphs():
             raise ValueError("text (or paragraphs) must contain some text")
+        texts = {
+            name: getattr(self, name)
+            for name in ("id", "title", "source", "language", "url", "category")
+        }
+        problem = release_problem(texts, self.body_paragraphs(), self.metadata)
+        if problem is not None:
+            raise ValueError(str(problem))
         return self
 
     def body_paragraphs(self) -> list[str]:
@@ -298,7 +377,9 @@ class EncoderOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="ok when the index is loaded.")
     index_loaded: bool
-    index: str = Field(description="Index directory.")
+    index: str | None = Field(
+        None, description="The live index generation (e.g. gen-000007), when one is loaded."
+    )
     releases: int = 0
     paragraphs: int = 0
     encoders: list[EncoderOut] = Field(default_factory=list)
@@ -315,8 +396,8 @@ class RunOut(BaseModel):
     """One write run (``dalil index``, ``dalil reindex``, a schedule, the server's own
     schedule or an API write): the OpenAPI schema of ``RunRecord.to_json()``."""
 
-    started: str
-    finished: str
+    started: DateTimeText
+    finished: DateTimeText
     status: str = Field(description="published, unchanged, failed or locked.")
     trigger: str = Field(description="cli, schedule, serve or api.")
     generation: str | None = Field(None, description="The generation it published, if any.")
@@ -329,8 +410,7 @@ class RunOut(BaseModel):
     paragraphs_reused: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = Field(default_factory=dict)
-    error: str | None = None
-    failures: list[str] = Field(default_factory=list, description="The first few, origin: reason.")
+    error: str | None = Field(None, description="Whether the run failed (details on the server).")
     duplicates: list[str] = Field(
         default_factory=list, description="Release ids met more than once (the later kept)."
     )
@@ -348,9 +428,9 @@ class StatsOut(BaseModel):
     releases: int
     paragraphs: int
     encoders: list[EncoderOut]
-    built_at: str | None = None
-    date_min: str | None = None
-    date_max: str | None = None
+    built_at: DateTimeText | None = None
+    date_min: DateText | None = None
+    date_max: DateText | None = None
     sources: list[FacetOut] = Field(default_factory=list)
     languages: list[FacetOut] = Field(default_factory=list)
     categories: list[FacetOut] = Field(default_factory=list)
