@@ -122,7 +122,7 @@ def test_an_unexpected_error_is_one_line_and_never_exit_1(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("dalil.indexer.build.generation.index_sources", broken)
+    monkeypatch.setattr("dalil.indexer.index_sources", broken, raising=False)  # the face
     status = main(["index", str(tmp_path), "--index", str(tmp_path / "ix")])
     err = capsys.readouterr().err
     assert status == EXIT_INTERNAL
@@ -142,7 +142,7 @@ def test_a_full_disk_is_refused_before_encoding_in_one_line(
     )
     status = main(["index", str(feed), "--index", str(tmp_path / "ix"), "--encoders", "hash-test"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert status == 2 and not encoded
+    assert status == 2 and not encoded, err
     assert len(err) == 1 and err[0].startswith("dalil: error: not enough disk space")
     assert not (tmp_path / "ix" / "CURRENT").exists()
 
