@@ -58,7 +58,7 @@ def sample_paragraphs() -> list[StoredParagraph]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> KeywordStore:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeywordStore]:
     paragraphs = sample_paragraphs()
     store = KeywordStore.create(tmp_path_factory.mktemp("kw") / "whoosh")
     third = len(paragraphs) // 3
@@ -68,7 +68,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> KeywordStore:
             KeywordWriter(w).add(part)
     with store.writer() as w:  # deletions in an old segment
         w.delete_ids(range(5, 400, 7))
-    return store
+    yield store
+    store.close()  # its segment files are open (Whoosh reads them without mmap)
 
 
 def whoosh_filter(filters: Filters | None) -> wq.Query | None:

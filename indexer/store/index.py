@@ -163,9 +163,14 @@ class Index:
         docs = DocStore.open(path / DOCS_NAME)
         try:
             keywords = _open_keywords(path)
+        except BaseException:
+            docs.close()
+            raise
+        try:
             vectors = {name: _load_vectors(path, name, dim) for name, dim in manifest.encoders}
         except BaseException:
             docs.close()
+            keywords.close()  # its segment files are open (read without mmap)
             raise
         index = cls(path, manifest, docs, keywords, vectors, root=root)
         if check:
