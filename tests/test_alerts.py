@@ -48,7 +48,8 @@ def write_config(tmp_path: Path, room: PressRoom, hook: Receiver) -> Path:
     config = tmp_path / "dalil.toml"
     config.write_text(
         f'index = "{tmp_path / "index"}"\nencoders = "hash-test"\nthreads = 1\n'
-        f'api_key = "{KEY}"\n\n'
+        f'api_key = "{KEY}"\n'
+        'allowed_hosts = "testserver,127.0.0.1"\n\n'  # TestClient sends Host: testserver
         "[web]\ntimeout = 3\ndelay = 0\nbackoff = 0.01\nretries = 2\n\n"
         f'[[sources]]\nfeed = "{room.base}/mofa/rss.xml"\nsource = "MOFA"\n'
         'include = "/release-"\n\n'

@@ -352,3 +352,10 @@ def test_a_release_stored_with_deep_metadata_still_reads(write_client: TestClien
     got = write_client.get("/api/documents/hx-1")
     assert got.status_code == 200, got.text
     assert "nested deeper than" in got.json()["metadata"]["metadata_error"]
+
+
+def test_feed_errors_are_json_as_documented(write_client: TestClient) -> None:
+    """Found by the schemathesis suite: a bad feed request answered an HTML page."""
+    response = write_client.get("/search.atom", params={"q": "energy", "k": "nil"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/json")

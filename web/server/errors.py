@@ -182,7 +182,10 @@ def public_message(exc: DalilError) -> str:
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith(JSON_PREFIXES)
+    """JSON errors for the API and for feeds (machine clients; the OpenAPI schema documents
+    JSON errors for every route it lists), an HTML page for people."""
+    path = request.url.path
+    return path.startswith(JSON_PREFIXES) or path.endswith(".atom")
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
