@@ -5,9 +5,9 @@
     searcher.similar(release_id, k=10)
     searcher.close()
 
-Ranking (see :mod:`dalil.search.fusion` for why): keyword BM25F z-scores, each encoder's cosine
-z-scores calibrated per language group, averaged over encoders, and fused with the
-language-aware adaptive weighting (or a fixed ``alpha`` when the query gives one). Lists are
+Ranking (see :mod:`search.ranking` for why): keyword BM25F z-scores and each encoder's cosine
+z-scores calibrated per language group, summed with per-query weights and the language-aware
+keyword offsets (or a fixed ``alpha`` when the query gives one). Lists are
 deepened until no unseen paragraph can beat the last release shown, so pages are exact.
 """
 
@@ -26,7 +26,7 @@ from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store import clusters, release_stats
 from dalil.indexer.store.docstore import StoredRelease
 from dalil.indexer.store.index import Index
-from dalil.search.fusion import STATS_DEPTH
+from dalil.search.calibration import STATS_DEPTH
 from dalil.search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
 from dalil.search.highlight import Highlighter
 from dalil.search.listing import Entry, by_date, fold, split_matches

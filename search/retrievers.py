@@ -8,7 +8,7 @@ and index manifest).
 
 The semantic side is retrieved per *language group* (see :func:`group_key`): a global search,
 then a search restricted to each language that the global list under-represents, so every
-language's own top paragraphs are there to calibrate it (:mod:`dalil.search.fusion`). Without this,
+language's own top paragraphs are there to calibrate it (:mod:`search.calibration`). Without this,
 an encoder's same-language bias would keep e.g. English paragraphs out of the candidates of
 an Arabic query altogether.
 """
@@ -24,7 +24,7 @@ import numpy as np
 from dalil.indexer.encoders.embedding import Encoder
 from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store.index import Index
-from dalil.search.fusion import STATS_DEPTH
+from dalil.search.calibration import STATS_DEPTH
 
 MIN_GROUP_RELEASES = 20  # languages with fewer releases share the pooled group
 POOLED = "*"
@@ -34,10 +34,12 @@ _CACHE_SIZE = 32
 @dataclass(frozen=True)
 class Retrieved:
     """A best-first ``(paragraph id, score)`` list. ``exhausted``: it holds every paragraph
-    the retriever could return (fewer than asked for)."""
+    the retriever could return (fewer than asked for). ``coverage``: for a keyword list, the
+    idf-weighted share of the query's terms the index holds at all."""
 
     ranking: list[tuple[int, float]]
     exhausted: bool
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class Retrievers:
 
     def keyword(self, text: str, limit: int, filters: Filters | None) -> Retrieved:
         ranking = self.index.keywords.search(text, limit, filters)
-        return Retrieved(ranking, len(ranking) < limit)
+        return Retrieved(ranking, len(ranking) < limit, self.index.keywords.coverage(text))
 
     def query_terms(self, text: str) -> list[str]:
         return list(self.index.keywords.query_terms(text))

@@ -15,6 +15,7 @@ compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range i
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -41,14 +42,29 @@ from dalil.indexer.text.analysis import whoosh_analyzer
 FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
 _KEYWORD_FIELDS = VALUE_FILTERS
 TITLE_BOOST = 1.5
+LIGHT_FIELDS = {"text": "text_light", "title": "title_light"}
+LIGHT_BOOST = 1.0  # a light-form match counts as much again as the stem match it implies
 _MASK_CACHE = 32  # filter masks kept per searcher
 
 
-def build_schema(analyzer: Analyzer | None = None) -> Schema:
+def build_schema(analyzer: Analyzer | None = None, *, light: bool = True) -> Schema:
     """The keyword index schema. ``analyzer`` defaults to ``whoosh_analyzer(stop="query")``
-    (stop words kept in the index, dropped from queries); other analyzers are for benchmarks."""
+    (stop words kept in the index, dropped from queries); other analyzers are for benchmarks.
+
+    ``light``: also index text and title by their light forms (``text_light``,
+    ``title_light``; :func:`~indexer.analysis.light_form`, proclitics dropped, no
+    stemming). A query term matching there too scores for both fields, so the paragraph
+    with the query's own word (البحرين) ranks above one that only shares its Snowball stem
+    (البحري), while the stem field keeps the recall of stemming."""
     analyzer = analyzer if analyzer is not None else whoosh_analyzer(stop="query")
+    extra = {}
+    if light:
+        light_analyzer = whoosh_analyzer(stop="query", stem="light")
+        extra = {
+            name: TEXT(analyzer=light_analyzer, phrase=False) for name in LIGHT_FIELDS.values()
+        }
     return Schema(
+        **extra,
         pid=NUMERIC(numtype=int, bits=64, signed=True, stored=True, unique=True, sortable=True),
         release_id=ID(stored=True),
         # positions: quoted phrases are matched with them (an index built before they were
@@ -97,6 +113,7 @@ class KeywordWriter:
 
     def __init__(self, writer: IndexWriter) -> None:
         self._w = writer
+        self._light = all(name in writer.schema for name in LIGHT_FIELDS.values())
 
     def add(self, paragraphs: Iterable[StoredParagraph]) -> int:
         """Index paragraphs (their ids must not be in the index yet). Returns how many."""
@@ -108,6 +125,8 @@ class KeywordWriter:
                 "text": p.text,
                 "title": p.title or "",
             }
+            if self._light:
+                doc |= {LIGHT_FIELDS[name]: doc[name] for name in LIGHT_FIELDS}
             if p.date:
                 doc["date"] = p.date.strip()
             for name in _KEYWORD_FIELDS:
@@ -144,6 +163,12 @@ class KeywordStore:
         self.title_boost = title_boost
         self._schema: Schema = ix.schema  # read from disk on every access: keep one
         self._analyzer: Analyzer = self._schema["text"].analyzer
+        # An index built before the light fields existed is searched by stems alone.
+        self._light: Analyzer | None = (
+            self._schema["text_light"].analyzer
+            if all(name in self._schema for name in LIGHT_FIELDS.values())
+            else None
+        )
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._scorer: Bm25fScorer | None = None
@@ -226,7 +251,7 @@ class KeywordStore:
     def clauses(self, query: str) -> list[WeightedTerm]:
         """What :meth:`search` scores: each distinct term over ``text`` and ``title``,
         boosted by its count (``title`` also by ``title_boost``); [] without terms."""
-        return [
+        clauses = [
             clause
             for term, n in Counter(self.analyse(query)).items()
             for clause in (
@@ -234,6 +259,37 @@ class KeywordStore:
                 WeightedTerm("title", term, n * self.title_boost),
             )
         ]
+        if self._light is not None and clauses:
+            light = Counter(t.text for t in self._light(query, mode="query"))
+            clauses += [
+                clause
+                for term, n in light.items()
+                for clause in (
+                    WeightedTerm(LIGHT_FIELDS["text"], term, n * LIGHT_BOOST),
+                    WeightedTerm(LIGHT_FIELDS["title"], term, n * LIGHT_BOOST * self.title_boost),
+                )
+            ]
+        return clauses
+
+    def coverage(self, query: str) -> float:
+        """How much of ``query`` the index can match at all: the idf-weighted share of its
+        terms that occur in some paragraph (1.0 when every term does, 0.0 when none does or
+        the query has no terms). A question in a language the archive is not written in
+        matches only its names and numbers, and its keyword list says little."""
+        terms = self.query_terms(query)
+        if not terms:
+            return 0.0
+        with self._lock:
+            searcher = self._current_searcher()
+            size = max(1, searcher.doc_count_all())
+            frequencies = [
+                max(searcher.doc_frequency("text", t), searcher.doc_frequency("title", t))
+                for t in terms
+            ]
+        idf = [math.log(size / (df + 1)) + 1 for df in frequencies]
+        total = sum(idf)
+        seen = sum(w for w, df in zip(idf, frequencies, strict=True) if df > 0)
+        return seen / total if total > 0 else 0.0
 
     def search(
         self, query: str, limit: int, filters: Filters | None = None
@@ -295,7 +351,8 @@ class KeywordStore:
         """Load now what the first query would: the searcher and every segment's field
         lengths (a noticeable pause on a large archive), so no user's query pays for it."""
         with self._lock:
-            self._scorer_for(self._current_searcher()).load_lengths(("text", "title"))
+            fields = ("text", "title") + (tuple(LIGHT_FIELDS.values()) if self._light else ())
+            self._scorer_for(self._current_searcher()).load_lengths(fields)
 
     def _scorer_for(self, searcher: Searcher) -> Bm25fScorer:
         scorer = self._scorer

@@ -51,9 +51,7 @@ def capture(
     retr = searcher.retrievers
     known: dict = {}
     keyword = retr.keyword(text, KEYWORD_POOL, None)
-    dense = {
-        name: retr.dense(name, vector, depth, None, known) for name, vector in vectors.items()
-    }
+    dense = {name: retr.dense(name, vector, depth, None, known) for name, vector in vectors.items()}
     ids = {d for d, _ in keyword.ranking}
     for d in dense.values():
         for ranking in d.groups.values():
@@ -101,7 +99,9 @@ def rank_snapshot(
     raw = {name: {i: scores[i] for i in ids if i in scores} for name, scores in snap.raw.items()}
     if mode == "keyword":
         raw = {}
-    scorer = factory(mode, alpha, keyword if mode != "semantic" else None, dense, raw, snap.group_of)
+    scorer = factory(
+        mode, alpha, keyword if mode != "semantic" else None, dense, raw, snap.group_of
+    )
     fused = [
         (i, scorer.score(i, {n: r[i] for n, r in raw.items() if i in r}, snap.group_of[i]))
         for i in ids
