@@ -91,15 +91,13 @@ def side_weights(
     dense_z: Mapping[str, Mapping[int, float]],
 ) -> Weights:
     """Each side's weight for this query: its *lead* — how far, in its own z units, its best
-    candidate stands above its 10th (a side that recognises the answer singles it out; one
-    that does not returns a flat list) — and for the keyword side also its coverage (the
-    share of the query it can read: a question in a language the archive is not written in
-    matches only names and numbers)."""
+    candidate stands above its 10th. A side that recognises the answer singles it out; one
+    that does not (a weak encoder for this query, keyword matches on common words only)
+    returns a flat list and gets little say. Without any lead the encoders count equally."""
     encoders = {name: lead(list(z.values())) for name, z in dense_z.items()}
-    coverage = keyword.coverage if keyword is not None else 0.0
-    kw_weight = coverage * lead(list(kw.values()))
+    kw_weight = lead(list(kw.values())) if keyword is not None else 0.0
     if not any(encoders.values()):
-        encoders = dict.fromkeys(dense_z, 1.0)  # no lead anywhere: the plain mean
+        encoders = dict.fromkeys(dense_z, 1.0)
     return Weights(kw_weight, encoders)
 
 

@@ -34,12 +34,10 @@ _CACHE_SIZE = 32
 @dataclass(frozen=True)
 class Retrieved:
     """A best-first ``(paragraph id, score)`` list. ``exhausted``: it holds every paragraph
-    the retriever could return (fewer than asked for). ``coverage``: for a keyword list, the
-    idf-weighted share of the query's terms the index holds at all."""
+    the retriever could return (fewer than asked for)."""
 
     ranking: list[tuple[int, float]]
     exhausted: bool
-    coverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -133,7 +131,7 @@ class Retrievers:
 
     def keyword(self, text: str, limit: int, filters: Filters | None) -> Retrieved:
         ranking = self.index.keywords.search(text, limit, filters)
-        return Retrieved(ranking, len(ranking) < limit, self.index.keywords.coverage(text))
+        return Retrieved(ranking, len(ranking) < limit)
 
     def query_terms(self, text: str) -> list[str]:
         return list(self.index.keywords.query_terms(text))

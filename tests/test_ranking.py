@@ -38,11 +38,10 @@ def rank(
     encoders: Mapping[str, Mapping[int, float]],
     group_of: Mapping[int, str],
     *,
-    coverage: float = 1.0,
     alpha: float | None = None,
 ) -> list[int]:
     """Paragraph ids best first, the way the searcher ranks its candidates."""
-    kw = Retrieved(keyword, True, coverage) if keyword is not None else None
+    kw = Retrieved(keyword, True) if keyword is not None else None
     dense = {n: dense_lists(s, group_of) for n, s in encoders.items()}
     ids = set(group_of)
     raw = {n: {i: s[i] for i in ids} for n, s in encoders.items()}
@@ -99,8 +98,8 @@ def test_lead_and_side_weights():
     assert lead([5.0, 1.0, 1.0]) == 4.0
     flat = {i: 0.0 for i in range(20)}
     peaked = {0: 4.0, **{i: 0.0 for i in range(1, 20)}}
-    w = side_weights(Retrieved([], True, 0.5), peaked, {"a": peaked, "b": flat})
-    assert w.keyword == pytest.approx(2.0)  # lead 4 times coverage 0.5
+    w = side_weights(Retrieved([], True), peaked, {"a": peaked, "b": flat})
+    assert w.keyword == pytest.approx(4.0)
     assert w.encoders == {"a": 4.0, "b": 0.0}
     # no encoder singles anything out: they count equally
     assert side_weights(None, {}, {"a": flat, "b": flat}).encoders == {"a": 1.0, "b": 1.0}
@@ -117,11 +116,11 @@ def test_hybrid_without_keyword_matches_is_the_semantic_ranking():
     assert rank("hybrid", None, enc, group_of) == rank("semantic", None, enc, group_of)
 
 
-def test_a_query_the_keyword_side_cannot_read_ranks_as_semantic():
+def test_keyword_matches_on_common_words_only_change_nothing():
     enc = {"e": spread({1: 0.9, 2: 0.8})}
     group_of = dict.fromkeys(enc["e"], "ar")
-    kw = [(2, 9.0), (105, 8.0), (106, 1.0)]  # matched a number only
-    assert rank("hybrid", kw, enc, group_of, coverage=0.0) == rank("semantic", None, enc, group_of)
+    kw = [(i, 1.0) for i in sorted(group_of)]  # every paragraph matched alike: no lead
+    assert rank("hybrid", kw, enc, group_of) == rank("semantic", None, enc, group_of)
 
 
 def test_hybrid_follows_the_side_that_singles_out_an_answer():

@@ -15,7 +15,6 @@ compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range i
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -270,26 +269,6 @@ class KeywordStore:
                 )
             ]
         return clauses
-
-    def coverage(self, query: str) -> float:
-        """How much of ``query`` the index can match at all: the idf-weighted share of its
-        terms that occur in some paragraph (1.0 when every term does, 0.0 when none does or
-        the query has no terms). A question in a language the archive is not written in
-        matches only its names and numbers, and its keyword list says little."""
-        terms = self.query_terms(query)
-        if not terms:
-            return 0.0
-        with self._lock:
-            searcher = self._current_searcher()
-            size = max(1, searcher.doc_count_all())
-            frequencies = [
-                max(searcher.doc_frequency("text", t), searcher.doc_frequency("title", t))
-                for t in terms
-            ]
-        idf = [math.log(size / (df + 1)) + 1 for df in frequencies]
-        total = sum(idf)
-        seen = sum(w for w, df in zip(idf, frequencies, strict=True) if df > 0)
-        return seen / total if total > 0 else 0.0
 
     def search(
         self, query: str, limit: int, filters: Filters | None = None

@@ -148,7 +148,11 @@ def evaluate_set(
     encoders: Mapping[str, Encoder],
     limit: int | None,
     snapshots: Path | None = None,
+    *,
+    score: bool = True,
 ) -> SetResult:
+    """Every method's mean metrics over the set's queries; with ``snapshots``, each query's
+    candidates are also saved there (``score=False``: only saved, nothing scored)."""
     queries = limited(query_set.queries, limit)
     texts = [q.text for q in queries]
     matrices = {name: enc.encode_queries(texts) for name, enc in encoders.items()}
@@ -158,7 +162,7 @@ def evaluate_set(
         vectors = {name: m[i] for name, m in matrices.items()}
         if snapshots is not None:
             snaps.append(capture(searcher, q.id, q.text, q.relevant, vectors))
-            if os.environ.get("DALIL_EVAL_SNAPSHOTS_ONLY"):
+            if not score or os.environ.get("DALIL_EVAL_SNAPSHOTS_ONLY"):  # TEMP
                 continue
         for method in METHODS:
             rows[method].append(
@@ -179,6 +183,7 @@ def run_benchmark(
     limit: int | None = None,
     out: TextIO,
     snapshots: Path | None = None,
+    score: bool = True,
 ) -> list[SetResult]:
     """Index every archive (in a temporary directory) and evaluate its sets."""
     cache = EmbeddingCache(cache_path)
@@ -201,7 +206,9 @@ def run_benchmark(
                     searcher = Searcher(index, cached, settings)
                     for query_set in archive_sets:
                         start = time.perf_counter()
-                        result = evaluate_set(searcher, query_set, cached, limit, snapshots)
+                        result = evaluate_set(
+                            searcher, query_set, cached, limit, snapshots, score=score
+                        )
                         results.append(result)
                         print(format_set(result, time.perf_counter() - start), file=out, flush=True)
                 finally:

@@ -89,7 +89,7 @@ def rank_snapshot(
     like :func:`~search.ranking.build_scorer`)."""
     kw_list = snap.keyword.ranking[:FIRST_PASS]
     exhausted = snap.keyword.exhausted and len(kw_list) == len(snap.keyword.ranking)
-    keyword = Retrieved(kw_list, exhausted, snap.keyword.coverage)
+    keyword = Retrieved(kw_list, exhausted)
     ids = {d for d, _ in kw_list} if mode != "semantic" else set()
     if mode != "keyword":
         for d in snap.dense.values():

@@ -58,6 +58,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--snapshots", type=Path, help="also save each set's retrieved candidates here"
     )
+    parser.add_argument(
+        "--snapshots-only",
+        action="store_true",
+        help="only save the candidates (for bench/ranking_lab.py), score nothing",
+    )
     parser.add_argument("--sets", help="comma-separated set names to run (default: all)")
     parser.add_argument("--limit", type=int, help="at most this many queries per set")
     parser.add_argument("--encoders", help="encoders to evaluate (default e5-small,use-m3)")
@@ -111,6 +116,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         limit=args.limit,
         out=sys.stdout,
         snapshots=args.snapshots,
+        score=not (args.snapshots_only and args.snapshots),
     )
     return 0
 
