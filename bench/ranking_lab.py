@@ -10,16 +10,23 @@ one-encoder configurations: ``--encoders`` drops the other encoder's lists and s
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from dalil.search.evaluation.baselines import rrf
-from dalil.search.evaluation.sets import mean_metrics, query_metrics
-from dalil.search.evaluation.snapshots import Snapshot, load, rank_snapshot
-from dalil.search.grouping import group_by_release
+try:
+    from dalil.search.evaluation.baselines import rrf
+    from dalil.search.evaluation.sets import mean_metrics, query_metrics
+    from dalil.search.evaluation.snapshots import Snapshot, load, rank_snapshot
+    from dalil.search.grouping import group_by_release
+except ImportError:  # a checkout from before the dalil namespace (for "before" figures)
+    from search.baselines import rrf  # type: ignore[no-redef]
+    from search.eval_snapshot import Snapshot, load, rank_snapshot  # type: ignore[no-redef]
+    from search.evaluation import mean_metrics, query_metrics  # type: ignore[no-redef]
+    from search.grouping import group_by_release  # type: ignore[no-redef]
 
 Method = Callable[[Snapshot], list[str]]
 
@@ -66,7 +73,9 @@ def main() -> int:
     parser.add_argument("--methods")
     parser.add_argument("--sets")
     parser.add_argument("--metric", default="ndcg@10")
+    parser.add_argument("--json", type=Path, help="write every metric of every row here")
     args = parser.parse_args()
+    results: dict[str, dict[str, dict[str, float]]] = {}
     table = methods()
     names = args.methods.split(",") if args.methods else list(table)
     files = sorted(args.dir.glob("*.pkl"))
@@ -79,11 +88,15 @@ def main() -> int:
             snaps = [only(s, args.encoders.split(",")) for s in snaps]
         start = time.perf_counter()
         row = []
+        results[path.stem] = {}
         for m in names:
             rows = [query_metrics(table[m](s), s.relevant) for s in snaps]
-            row.append(mean_metrics(rows)[args.metric])
+            results[path.stem][m] = mean_metrics(rows) | {"queries": len(snaps)}
+            row.append(results[path.stem][m][args.metric])
         line = f"{path.stem:<16}{len(snaps):>6}" + "".join(f"{v:>11.3f}" for v in row)
         print(line + f"   ({time.perf_counter() - start:.0f} s)", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
     return 0
 
 

@@ -39,7 +39,7 @@ class Weights:
 class Scorer:
     """Scores paragraphs for one query. ``calib[encoder][group]`` = (mean, std) of that
     group's top raw scores; ``kw`` keyword z-scores (raw BM25 in keyword mode); ``offsets``
-    the keyword value that counts as zero in each language group."""
+    the keyword value that counts as zero in each language."""
 
     mode: Mode
     alpha: float | None
@@ -64,8 +64,11 @@ class Scorer:
         total = sum(self.weights.encoders.get(name, 0.0) for name in raw)
         return self.dense_sum(raw, group) / total if total > 0 else 0.0
 
-    def score(self, pid: int | None, raw: Mapping[str, float], group: str) -> float:
-        """The fused score of a paragraph (``pid`` None: one no keyword list returned)."""
+    def score(
+        self, pid: int | None, raw: Mapping[str, float], group: str, language: str | None = None
+    ) -> float:
+        """The fused score of a paragraph (``pid`` None: one no keyword list returned) of
+        calibration ``group`` and ``language`` (default: the group)."""
         kw = self.kw.get(pid, self.kw_floor) if pid is not None else self.kw_floor
         if self.mode == "keyword":
             return kw
@@ -73,7 +76,7 @@ class Scorer:
             return self.dense(raw, group)
         if self.alpha is not None:
             return self.alpha * self.dense(raw, group) + (1.0 - self.alpha) * (kw - self.kw_floor)
-        offset = self.offsets.get(group, self.kw_floor)
+        offset = self.offsets.get(language if language is not None else group, self.kw_floor)
         return self.dense_sum(raw, group) + self.weights.keyword * (kw - offset)
 
 
@@ -146,9 +149,13 @@ def build_scorer(
     dense: Mapping[str, DenseRetrieved],
     raw: Mapping[str, Mapping[int, float]],
     group_of: Mapping[int, str],
+    language_of: Mapping[int, str] | None = None,
 ) -> Scorer:
     """Calibrate and weigh every side for one query. ``raw[encoder][pid]``: exact scores of
-    every candidate; ``group_of``: each candidate's language group."""
+    every candidate; ``group_of``: each candidate's calibration group; ``language_of``: its
+    language (default: its group). Calibration needs enough paragraphs per group, so small
+    languages share a pooled group; which language the keyword side can read does not, so
+    its offsets are per language, however few paragraphs a language has."""
     if mode == "keyword":
         bm25 = dict(keyword.ranking) if keyword else {}
         return Scorer(mode, None, bm25, 0.0, {}, {}, {}, Weights(1.0, {}))
@@ -174,8 +181,9 @@ def build_scorer(
         pid: scorer.dense({n: raw[n][pid] for n in raw}, group_of.get(pid, POOLED))
         for pid in candidates
     }
-    preference = language_preference(dense_scores, group_of)
-    offsets = keyword_offsets(kw, floor, group_of, preference)
+    languages = language_of if language_of is not None else group_of
+    preference = language_preference(dense_scores, languages)
+    offsets = keyword_offsets(kw, floor, languages, preference)
     return Scorer(mode, alpha, kw, floor, calib, pooled, offsets, weights)
 
 

@@ -31,6 +31,12 @@ POOLED = "*"
 _CACHE_SIZE = 32
 
 
+def language_key(language: str | None) -> str:
+    """A paragraph's language as the keyword offsets compare it (lower case; POOLED when
+    unknown)."""
+    return language.strip().lower() if language and language.strip() else POOLED
+
+
 @dataclass(frozen=True)
 class Retrieved:
     """A best-first ``(paragraph id, score)`` list. ``exhausted``: it holds every paragraph
