@@ -25,6 +25,7 @@ try:
 except ImportError:  # a checkout from before the dalil namespace (for "before" figures)
     from search.baselines import rrf  # type: ignore[no-redef]
     from search.eval_snapshot import Snapshot, load, rank_snapshot  # type: ignore[no-redef]
+
     from search.evaluation import mean_metrics, query_metrics  # type: ignore[no-redef]
     from search.grouping import group_by_release  # type: ignore[no-redef]
 
@@ -41,7 +42,7 @@ def only(snap: Snapshot, encoders: list[str]) -> Snapshot:
 
 def rrf_method(snap: Snapshot) -> list[str]:
     lists = [snap.keyword.ranking[:100]]
-    for name, d in snap.dense.items():
+    for d in snap.dense.values():
         merged = sorted((p for r in d.groups.values() for p in r), key=lambda p: -p[1])
         lists.append(merged[:100])
     fused = rrf(lists, k=60)

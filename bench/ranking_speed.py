@@ -56,7 +56,6 @@ def main() -> int:
     return 0
 
 
-
 def keyword_cost(news: Path, articles: int, tmp: Path) -> None:
     """Keyword search time with and without the light-form fields, on the headline set's
     archive (headlines as queries)."""

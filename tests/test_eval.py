@@ -180,7 +180,10 @@ def test_more_sets(tmp_path: Path):
     # six languages, each article in one: article a in language a mod 6
     assert sorted(r.language or "" for r in archives["six"]) == ["ar", "el", "en", "hi"]
     assert [q.relevant for q in by_name["six:en>*"].queries] == [
-        "xquad-ar-0-0", "xquad-en-1-0", "xquad-el-2-0", "xquad-hi-3-0"
+        "xquad-ar-0-0",
+        "xquad-en-1-0",
+        "xquad-el-2-0",
+        "xquad-hi-3-0",
     ]
     # headlines are held out of the index and every second one is a query
     headlines = archives["headlines"]

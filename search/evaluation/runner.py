@@ -10,7 +10,6 @@ return.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import tempfile
 import threading
@@ -162,7 +161,7 @@ def evaluate_set(
         vectors = {name: m[i] for name, m in matrices.items()}
         if snapshots is not None:
             snaps.append(capture(searcher, q.id, q.text, q.relevant, vectors))
-            if not score or os.environ.get("DALIL_EVAL_SNAPSHOTS_ONLY"):  # TEMP
+            if not score:
                 continue
         for method in METHODS:
             rows[method].append(
