@@ -77,7 +77,12 @@ class Scorer:
         if self.alpha is not None:
             return self.alpha * self.dense(raw, group) + (1.0 - self.alpha) * (kw - self.kw_floor)
         offset = self.offsets.get(language if language is not None else group, self.kw_floor)
-        return self.dense_sum(raw, group) + self.weights.keyword * (kw - offset)
+        fused = self.dense_sum(raw, group) + self.weights.keyword * (kw - offset)
+        # Divided by the dense weight: the same ranking, and the score stays on semantic
+        # mode's scale (the dense mean z plus the keyword term in proportion), which the
+        # relevance threshold reads.
+        dense_weight = sum(self.weights.encoders.get(n, 0.0) for n in raw)
+        return fused / dense_weight if dense_weight > 0 else fused
 
 
 def lead(values: list[float], depth: int = LEAD_DEPTH) -> float:
