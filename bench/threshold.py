@@ -29,7 +29,7 @@ from pathlib import Path
 
 from paths import DEFAULT_DATA, NEWS, RESULTS
 
-from dalil.indexer.build.pipeline import upsert_releases
+from dalil.indexer.build.pipeline import apply_releases
 from dalil.indexer.encoders.embedding import load_encoders
 from dalil.indexer.models import Filters
 from dalil.indexer.settings import Settings
@@ -78,7 +78,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="dalil-threshold-") as tmp:
             index = Index.create(Path(tmp) / "index", encoders)
             try:
-                upsert_releases(index, encoders, releases, settings)
+                apply_releases(index, encoders, settings, releases)
                 searcher = Searcher(index, encoders, settings)
                 for qs in archive_sets:
                     measure(searcher, encoders, limited(qs.queries, args.limit), table)

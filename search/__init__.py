@@ -44,6 +44,8 @@ _FACE = {
     "dispatch_alerts": "alerts.dispatch",
     "start_watching": "alerts.dispatch",
     "build_sets": "evaluation.sets",
+    "all_sets": "evaluation.more_sets",
+    "read_jsonl_set": "evaluation.more_sets",
     "run_benchmark": "evaluation.runner",
 }
 
@@ -73,7 +75,9 @@ __all__ = [
     "SearchResponse",
     "Searcher",
     "Snippet",
+    "all_sets",
     "build_sets",
+    "read_jsonl_set",
     "run_batch",
     "run_benchmark",
 ]
@@ -100,6 +104,7 @@ if TYPE_CHECKING:
         InvalidQueryError,
         SearchError,
     )
+    from dalil.search.evaluation.more_sets import all_sets, read_jsonl_set
     from dalil.search.evaluation.runner import run_benchmark
     from dalil.search.evaluation.sets import build_sets
     from dalil.search.models import MODES, Duplicate, Hit, Mode, Query, SearchResponse, Snippet

@@ -5,9 +5,9 @@
     searcher.similar(release_id, k=10)
     searcher.close()
 
-Ranking (see :mod:`dalil.search.fusion` for why): keyword BM25F z-scores, each encoder's cosine
-z-scores calibrated per language group, averaged over encoders, and fused with the
-language-aware adaptive weighting (or a fixed ``alpha`` when the query gives one). Lists are
+Ranking (see :mod:`search.ranking` for why): keyword BM25F z-scores and each encoder's cosine
+z-scores calibrated per language group, summed with per-query weights and the language-aware
+keyword offsets (or a fixed ``alpha`` when the query gives one). Lists are
 deepened until no unseen paragraph can beat the last release shown, so pages are exact.
 """
 
@@ -26,7 +26,7 @@ from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store import clusters, release_stats
 from dalil.indexer.store.docstore import StoredRelease
 from dalil.indexer.store.index import Index
-from dalil.search.fusion import STATS_DEPTH
+from dalil.search.calibration import STATS_DEPTH
 from dalil.search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
 from dalil.search.highlight import Highlighter
 from dalil.search.listing import Entry, by_date, fold, split_matches
@@ -35,7 +35,13 @@ from dalil.search.narrowing import narrow
 from dalil.search.query_syntax import parse_query
 from dalil.search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
 from dalil.search.relevance import approximate, threshold_for
-from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved, Retrievers
+from dalil.search.retrievers import (
+    POOLED,
+    DenseRetrieved,
+    Retrieved,
+    Retrievers,
+    language_key,
+)
 from dalil.search.timeline import timeline
 from dalil.search.validation import MAX_K, check_int, validate_query
 
@@ -246,9 +252,12 @@ class Searcher:
             retr.paragraphs(ids, known)
             ids = {i for i in ids if i in known}
             group_of = {i: retr.group_key(known[i].language) for i in ids}
+            language_of = {i: language_key(known[i].language) for i in ids}
             raw = self._raw_scores(dense, vectors, ids)
-            scorer = build_scorer(mode, alpha, keyword, dense, raw, group_of)
-            fused = [(i, scorer.score(i, _raw_of(raw, i), group_of[i])) for i in ids]
+            scorer = build_scorer(mode, alpha, keyword, dense, raw, group_of, language_of)
+            fused = [
+                (i, scorer.score(i, _raw_of(raw, i), group_of[i], language_of[i])) for i in ids
+            ]
             releases = group_by_release(fused, {i: known[i].release_id for i in ids})
             bound = unseen_bound(scorer, keyword, dense)
             done = bound == NEG_INF
@@ -327,7 +336,12 @@ class Searcher:
         }
         retr = self._retrievers
         pairs = [
-            (p, ranked.scorer.score(p.id, _raw_of(raw, p.id), retr.group_key(p.language)))
+            (
+                p,
+                ranked.scorer.score(
+                    p.id, _raw_of(raw, p.id), retr.group_key(p.language), language_key(p.language)
+                ),
+            )
             for p in release.paragraphs
         ]
         pairs.sort(key=lambda x: (-x[1], x[0].position))

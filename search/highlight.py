@@ -1,8 +1,10 @@
 """Arabic-aware highlighting: the surface words of a paragraph whose normalised stems match
 a query term are wrapped in ``<mark>``; everything else is HTML-escaped.
 
-Matching goes through :mod:`dalil.indexer.text.analysis` (the keyword index's own normalisation and
-Snowball stemming), so a word is marked when the keyword side would have matched it. Because
+Matching goes through :mod:`indexer.analysis` (the keyword index's own normalisation,
+Snowball stemming and light forms), so a word is marked when the keyword side would have
+matched it, by its stem or by its light form (بحرين marks البحرين though Snowball stems
+them apart). Because
 Snowball's Arabic stemmer does not strip every clitic the same way (المدرسة, والمدرسة and
 مدرسة get three different stems), each Arabic word is also compared after removing its
 proclitics (و/ف, then ب/ك/ل, then ال or لل): a word matches when any of its forms, or their
@@ -16,7 +18,13 @@ from collections.abc import Iterable
 
 from whoosh.analysis import Analyzer
 
-from dalil.indexer.text.analysis import STOP_WORDS, ScriptStemFilter, script_of, whoosh_analyzer
+from dalil.indexer.text.analysis import (
+    STOP_WORDS,
+    ScriptStemFilter,
+    light_form,
+    script_of,
+    whoosh_analyzer,
+)
 
 MARK_OPEN = "<mark>"
 MARK_CLOSE = "</mark>"
@@ -61,7 +69,7 @@ class Highlighter:
     def keys(self, word: str) -> frozenset[str]:
         """Every form a normalised word can match by: itself, its stem, and for Arabic its
         proclitic-free forms and their stems."""
-        forms = arabic_forms(word) if script_of(word) == "arabic" else {word}
+        forms = arabic_forms(word) | {light_form(word)} if script_of(word) == "arabic" else {word}
         return frozenset(forms | {self._stemmer.stem(f) for f in forms})
 
     def query_keys(self, query: str) -> frozenset[str]:

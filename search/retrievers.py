@@ -8,7 +8,7 @@ and index manifest).
 
 The semantic side is retrieved per *language group* (see :func:`group_key`): a global search,
 then a search restricted to each language that the global list under-represents, so every
-language's own top paragraphs are there to calibrate it (:mod:`dalil.search.fusion`). Without this,
+language's own top paragraphs are there to calibrate it (:mod:`search.calibration`). Without this,
 an encoder's same-language bias would keep e.g. English paragraphs out of the candidates of
 an Arabic query altogether.
 """
@@ -24,11 +24,17 @@ import numpy as np
 from dalil.indexer.encoders.embedding import Encoder
 from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store.index import Index
-from dalil.search.fusion import STATS_DEPTH
+from dalil.search.calibration import STATS_DEPTH
 
 MIN_GROUP_RELEASES = 20  # languages with fewer releases share the pooled group
 POOLED = "*"
 _CACHE_SIZE = 32
+
+
+def language_key(language: str | None) -> str:
+    """A paragraph's language as the keyword offsets compare it (lower case; POOLED when
+    unknown)."""
+    return language.strip().lower() if language and language.strip() else POOLED
 
 
 @dataclass(frozen=True)

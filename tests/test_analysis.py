@@ -130,3 +130,37 @@ def test_shared_analyzer_is_thread_safe() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda t: terms(t, analyzer=analyzer), texts))
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("البحرين", "بحرين"),
+        ("البحري", "بحري"),
+        ("والمدرسه", "مدرسه"),
+        ("للمدرسه", "مدرسه"),
+        ("وبالناتو", "ناتو"),
+        ("ومدرسه", "مدرسه"),
+        ("وزن", "وزن"),  # a lone و is stripped only from longer words
+        ("ال", "ال"),
+        ("nato", "nato"),
+    ],
+)
+def test_light_form_drops_proclitics_only(word: str, expected: str) -> None:
+    from dalil.indexer.text.analysis import light_form
+
+    assert light_form(word) == expected
+
+
+def test_light_forms_keep_apart_what_snowball_conflates() -> None:
+    # Snowball folds "maritime" and "Bahrain", "school" and "teacher" into one stem each
+    stems = terms("البحري البحرين مدرسة مدرس", stop=False)
+    assert stems[0] == stems[1] and stems[2] == stems[3]
+    light = whoosh_analyzer(stop="query", stem="light")
+    forms = [t.text for t in light("البحري البحرين مدرسة مدرس والمدرسة", mode="index")]
+    assert len(set(forms[:4])) == 4 and forms[4] == forms[2]
+
+
+def test_native_question_words_are_stop_words() -> None:
+    assert terms("ماهي عاصمة البحرين؟") == terms("عاصمة البحرين")
+    assert terms("بماذا تشتهر مصر") == terms("تشتهر مصر")

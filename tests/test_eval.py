@@ -156,3 +156,57 @@ class _Exploding:
         raise AssertionError("should have been cached")
 
     encode_queries = encode_passages
+
+
+def write_more_data(root: Path) -> tuple[Path, Path, Path]:
+    """XQuAD in the six languages plus ro, ARCD and a headline news file, all tiny."""
+    xquad, news = write_fake_data(root)
+    en = json.loads((xquad / "xquad.en.json").read_text("utf-8"))
+    for lang in ("el", "hi", "ro", "th", "vi"):
+        (xquad / f"xquad.{lang}.json").write_text(json.dumps(en), "utf-8")
+    arcd = root / "arcd.json"
+    arcd.write_text((xquad / "xquad.ar.json").read_text("utf-8"), "utf-8")
+    return xquad, news, arcd
+
+
+def test_more_sets(tmp_path: Path):
+    from dalil.search.evaluation.more_sets import all_sets
+
+    xquad, news, arcd = write_more_data(tmp_path)
+    archives, sets = all_sets(xquad, news, arcd, news_paragraphs=6)
+    by_name = {s.name: s for s in sets}
+    assert {"el>ar", "hi>ar", "ro>ar", "th>ar", "vi>ar", "six:ar>*", "six:en>*"} <= set(by_name)
+    assert {"arcd:ar>ar", "news:title>ar"} <= set(by_name)
+    # six languages, each article in one: article a in language a mod 6
+    assert sorted(r.language or "" for r in archives["six"]) == ["ar", "el", "en", "hi"]
+    assert [q.relevant for q in by_name["six:en>*"].queries] == [
+        "xquad-ar-0-0",
+        "xquad-en-1-0",
+        "xquad-el-2-0",
+        "xquad-hi-3-0",
+    ]
+    # headlines are held out of the index and every second one is a query
+    headlines = archives["headlines"]
+    assert all(r.title == "" for r in headlines) and len(headlines) == 6
+    assert len(by_name["news:title>ar"].queries) == 3
+    assert by_name["news:title>ar"].queries[0].text.startswith("خبر")
+
+
+def test_jsonl_pair_and_multiple_relevant(tmp_path: Path):
+    from dalil.search.evaluation.more_sets import read_jsonl_set
+
+    corpus, queries = tmp_path / "c.jsonl", tmp_path / "q.jsonl"
+    corpus.write_text(
+        '{"id": "a", "text": "first\\n\\nsecond", "language": "en"}\n{"id": "b", "text": "x"}\n'
+    )
+    queries.write_text(
+        '{"id": "1", "query": "first", "relevant": "a"}\n'
+        '{"id": "2", "query": "x", "relevant": ["a", "b"]}\n'
+    )
+    releases, query_set = read_jsonl_set(corpus, queries)
+    assert releases[0].paragraphs == ("first", "second")
+    assert query_set.queries[1].relevant == ("a", "b")
+    assert ndcg_at(["b", "z", "a"], ("a", "b")) == pytest.approx(
+        (1 + 1 / np.log2(4)) / (1 + 1 / np.log2(3))
+    )
+    assert recall_at(["b"], ("a", "b"), 10) == 0.5 and mrr_at(["z", "a"], ("a", "b")) == 0.5

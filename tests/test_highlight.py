@@ -79,3 +79,11 @@ def test_mark_spans_clips_and_skips_overlaps():
 def test_arabic_forms():
     assert arabic_forms("وبالمدرسه") >= {"وبالمدرسه", "بالمدرسه", "المدرسه", "مدرسه"}
     assert arabic_forms("لله") == {"لله"}  # too short to strip
+
+
+def test_light_forms_highlight_what_the_light_field_matched() -> None:
+    from dalil.search.highlight import Highlighter
+
+    h = Highlighter()
+    # Snowball stems بحرين (no article) to حرين and البحرين to بحر; the light field matches
+    assert h.highlight("زار البحرين", h.query_keys("بحرين")) == "زار <mark>البحرين</mark>"

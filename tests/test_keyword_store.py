@@ -333,3 +333,17 @@ def test_parallel_writer(tmp_path: Path) -> None:
             w.add(PARAGRAPHS)
         assert ks.ids() == {1, 2, 3, 4, 5}
         assert ids_of(ks.search("الامين العام", 1)) == [1]
+
+
+def test_light_fields_rank_the_query_word_above_its_stem_mates(tmp_path: Path) -> None:
+    with KeywordStore.create(tmp_path / "kw") as store:
+        with store.writer() as w:
+            w.add(
+                [
+                    para(1, "maritime", "افتتح الميناء البحري الجديد أمس في الخليج."),
+                    para(2, "bahrain", "افتتح الميناء الجديد أمس في البحرين."),
+                ]
+            )
+        assert [p for p, _ in store.search("البحرين", 10)] == [2, 1]
+        assert [p for p, _ in store.search("البحري", 10)] == [1, 2]
+        assert [p for p, _ in store.search("بحرين", 10)][0] == 2  # no article in the query

@@ -44,14 +44,29 @@ from dalil.indexer.text.analysis import whoosh_analyzer
 FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
 _KEYWORD_FIELDS = VALUE_FILTERS
 TITLE_BOOST = 1.5
+LIGHT_FIELDS = {"text": "text_light", "title": "title_light"}
+LIGHT_BOOST = 1.0  # a light-form match counts as much again as the stem match it implies
 _MASK_CACHE = 32  # filter masks kept per searcher
 
 
-def build_schema(analyzer: Analyzer | None = None) -> Schema:
+def build_schema(analyzer: Analyzer | None = None, *, light: bool = True) -> Schema:
     """The keyword index schema. ``analyzer`` defaults to ``whoosh_analyzer(stop="query")``
-    (stop words kept in the index, dropped from queries); other analyzers are for benchmarks."""
+    (stop words kept in the index, dropped from queries); other analyzers are for benchmarks.
+
+    ``light``: also index text and title by their light forms (``text_light``,
+    ``title_light``; :func:`~indexer.analysis.light_form`, proclitics dropped, no
+    stemming). A query term matching there too scores for both fields, so the paragraph
+    with the query's own word (البحرين) ranks above one that only shares its Snowball stem
+    (البحري), while the stem field keeps the recall of stemming."""
     analyzer = analyzer if analyzer is not None else whoosh_analyzer(stop="query")
+    extra = {}
+    if light:
+        light_analyzer = whoosh_analyzer(stop="query", stem="light")
+        extra = {
+            name: TEXT(analyzer=light_analyzer, phrase=False) for name in LIGHT_FIELDS.values()
+        }
     return Schema(
+        **extra,
         pid=NUMERIC(numtype=int, bits=64, signed=True, stored=True, unique=True, sortable=True),
         release_id=ID(stored=True),
         # positions: quoted phrases are matched with them (an index built before they were
@@ -100,6 +115,7 @@ class KeywordWriter:
 
     def __init__(self, writer: IndexWriter) -> None:
         self._w = writer
+        self._light = all(name in writer.schema for name in LIGHT_FIELDS.values())
 
     def add(self, paragraphs: Iterable[StoredParagraph]) -> int:
         """Index paragraphs (their ids must not be in the index yet). Returns how many."""
@@ -111,6 +127,8 @@ class KeywordWriter:
                 "text": p.text,
                 "title": p.title or "",
             }
+            if self._light:
+                doc |= {LIGHT_FIELDS[name]: doc[name] for name in LIGHT_FIELDS}
             if p.date:
                 doc["date"] = p.date.strip()
             for name in _KEYWORD_FIELDS:
@@ -147,6 +165,12 @@ class KeywordStore:
         self.title_boost = title_boost
         self._schema: Schema = ix.schema  # read from disk on every access: keep one
         self._analyzer: Analyzer = self._schema["text"].analyzer
+        # An index built before the light fields existed is searched by stems alone.
+        self._light: Analyzer | None = (
+            self._schema["text_light"].analyzer
+            if all(name in self._schema for name in LIGHT_FIELDS.values())
+            else None
+        )
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._scorer: Bm25fScorer | None = None
@@ -229,7 +253,7 @@ class KeywordStore:
     def clauses(self, query: str) -> list[WeightedTerm]:
         """What :meth:`search` scores: each distinct term over ``text`` and ``title``,
         boosted by its count (``title`` also by ``title_boost``); [] without terms."""
-        return [
+        clauses = [
             clause
             for term, n in Counter(self.analyse(query)).items()
             for clause in (
@@ -237,6 +261,17 @@ class KeywordStore:
                 WeightedTerm("title", term, n * self.title_boost),
             )
         ]
+        if self._light is not None and clauses:
+            light = Counter(t.text for t in self._light(query, mode="query"))
+            clauses += [
+                clause
+                for term, n in light.items()
+                for clause in (
+                    WeightedTerm(LIGHT_FIELDS["text"], term, n * LIGHT_BOOST),
+                    WeightedTerm(LIGHT_FIELDS["title"], term, n * LIGHT_BOOST * self.title_boost),
+                )
+            ]
+        return clauses
 
     def search(
         self, query: str, limit: int, filters: Filters | None = None
@@ -305,7 +340,8 @@ class KeywordStore:
         """Load now what the first query would: the searcher and every segment's field
         lengths (a noticeable pause on a large archive), so no user's query pays for it."""
         with self._lock:
-            self._scorer_for(self._current_searcher()).load_lengths(("text", "title"))
+            fields = ("text", "title") + (tuple(LIGHT_FIELDS.values()) if self._light else ())
+            self._scorer_for(self._current_searcher()).load_lengths(fields)
 
     def _scorer_for(self, searcher: Searcher) -> Bm25fScorer:
         scorer = self._scorer

@@ -74,6 +74,7 @@ _ARABIC_STOP = """
 فيهم به بها بهم منه منها منهم عليه عليها عليهم إليه اليه حتى منذ فيما عند عندما هناك هنا
 أيضا ايضا لكن لكنه ثم بل إذا اذا إذ لو أي اي و ف ب ل ك وفي ومن وهو وهي وقد ولا ولم وان وأن
 وكان وكانت وذلك انه إنه أنه انها إنها أنها كم كيف متى أين هل لماذا ليس ليست
+ماهو ماهي بماذا عما مما ممن بمن لمن وما ومن وكم ومتى وأين وكيف وهل ال تم يتم
 """
 _ENGLISH_STOP = """
 a an and are as at be been being but by can could did do does for from had has have he her
@@ -201,6 +202,41 @@ class ScriptStemFilter(_CachingFilter):
             yield t
 
 
+# Proclitics a light form drops: the article with an optional conjunction or preposition
+# before it (longest first), else a lone conjunction. Only prefixes: suffixes are what tell
+# البحرين "Bahrain" from البحري "maritime", which Snowball folds into one stem.
+_ARTICLES = ("وبال", "فبال", "وكال", "وال", "فال", "بال", "كال", "ولل", "فلل", "ال", "لل")
+_CONJUNCTIONS = ("و", "ف")
+
+
+def light_form(word: str) -> str:
+    """A normalised word without its proclitics (Arabic) — والمدرسه, المدرسه and مدرسه
+    give مدرسه, البحرين gives بحرين — or the word itself (other scripts). At least two
+    letters are always left (three after a lone conjunction: وزن stays)."""
+    if script_of(word) != "arabic":
+        return word
+    for prefix in _ARTICLES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix) :]
+    if word.startswith(_CONJUNCTIONS) and len(word) >= 5:
+        return word[1:]
+    return word
+
+
+class LightFilter(_CachingFilter):
+    """:func:`light_form` for each token: the index's second, surface-near field, which
+    keeps apart the words Snowball's Arabic stemmer conflates."""
+
+    def _compute(self, word: str) -> str:
+        return light_form(word)
+
+    def __call__(self, tokens: Any) -> Any:
+        light = self._cached
+        for t in tokens:
+            t.text = light(t.text)
+            yield t
+
+
 class StopWordFilter(StopFilter):
     """Whoosh's StopFilter over :data:`STOP_WORDS`, optionally only for queries (tokens whose
     ``mode`` is "query"; Whoosh indexes with mode "index")."""
@@ -233,15 +269,20 @@ class StopWordFilter(StopFilter):
         yield from super().__call__(stream) if first.mode == "query" else stream
 
 
-def whoosh_analyzer(stop: bool | Literal["query"] = True, stem: bool = True) -> Analyzer:
+def whoosh_analyzer(
+    stop: bool | Literal["query"] = True, stem: bool | Literal["light"] = True
+) -> Analyzer:
     """A fresh analyzer (own caches and stemmers); supports ``positions=True, chars=True``.
 
     ``stop``: drop :data:`STOP_WORDS` always (True), never (False) or only when called with
-    ``mode="query"`` ("query", what the keyword store indexes with). ``stem``: Snowball."""
+    ``mode="query"`` ("query", what the keyword store indexes with). ``stem``: Snowball
+    (True), :func:`light_form` ("light") or neither (False)."""
     analyzer = WordTokenizer() | NormalizeFilter()
     if stop:
         analyzer = analyzer | StopWordFilter(query_only=stop == "query")
-    if stem:
+    if stem == "light":
+        analyzer = analyzer | LightFilter()
+    elif stem:
         analyzer = analyzer | ScriptStemFilter()
     return analyzer
 

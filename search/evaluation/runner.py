@@ -26,10 +26,12 @@ from dalil.indexer.encoders.embedding import Encoder
 from dalil.indexer.models import Filters, text_hash
 from dalil.indexer.settings import Settings
 from dalil.indexer.store.index import Index
+from dalil.search.calibration import STATS_DEPTH
 from dalil.search.engine import Searcher
+from dalil.search.evaluation.baselines import rrf
 from dalil.search.evaluation.sets import METRICS, QuerySet, iter_archive_sets, limited, mean_metrics
 from dalil.search.evaluation.sets import query_metrics as metrics_of
-from dalil.search.fusion import STATS_DEPTH, rrf
+from dalil.search.evaluation.snapshots import capture, save
 from dalil.search.grouping import group_by_release
 
 METHODS = ("keyword", "semantic", "rrf60", "fixed2/3", "hybrid")
@@ -140,18 +142,33 @@ def ranked_ids(
 
 
 def evaluate_set(
-    searcher: Searcher, query_set: QuerySet, encoders: Mapping[str, Encoder], limit: int | None
+    searcher: Searcher,
+    query_set: QuerySet,
+    encoders: Mapping[str, Encoder],
+    limit: int | None,
+    snapshots: Path | None = None,
+    *,
+    score: bool = True,
 ) -> SetResult:
+    """Every method's mean metrics over the set's queries; with ``snapshots``, each query's
+    candidates are also saved there (``score=False``: only saved, nothing scored)."""
     queries = limited(query_set.queries, limit)
     texts = [q.text for q in queries]
     matrices = {name: enc.encode_queries(texts) for name, enc in encoders.items()}
     rows: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+    snaps = []
     for i, q in enumerate(queries):
         vectors = {name: m[i] for name, m in matrices.items()}
+        if snapshots is not None:
+            snaps.append(capture(searcher, q.id, q.text, q.relevant, vectors))
+            if not score:
+                continue
         for method in METHODS:
             rows[method].append(
                 metrics_of(ranked_ids(searcher, method, q.text, vectors), q.relevant)
             )
+    if snapshots is not None:
+        save(snapshots / f"{query_set.name.replace('>', '-').replace('*', 'all')}.pkl", snaps)
     return SetResult(query_set.name, len(queries), {m: mean_metrics(r) for m, r in rows.items()})
 
 
@@ -164,6 +181,8 @@ def run_benchmark(
     cache_path: Path,
     limit: int | None = None,
     out: TextIO,
+    snapshots: Path | None = None,
+    score: bool = True,
 ) -> list[SetResult]:
     """Index every archive (in a temporary directory) and evaluate its sets."""
     cache = EmbeddingCache(cache_path)
@@ -186,7 +205,9 @@ def run_benchmark(
                     searcher = Searcher(index, cached, settings)
                     for query_set in archive_sets:
                         start = time.perf_counter()
-                        result = evaluate_set(searcher, query_set, cached, limit)
+                        result = evaluate_set(
+                            searcher, query_set, cached, limit, snapshots, score=score
+                        )
                         results.append(result)
                         print(format_set(result, time.perf_counter() - start), file=out, flush=True)
                 finally:

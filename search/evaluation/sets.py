@@ -34,32 +34,42 @@ METRICS = ("ndcg@10", "mrr@10", "r@1", "r@10")
 DEFAULT_NEWS_PARAGRAPHS = 2500
 
 
-# -- metrics (one relevant release per query) ------------------------------------------------
+# -- metrics (binary relevance; XQuAD-style sets have one relevant release per query) ------
+
+Relevant = str | tuple[str, ...]
 
 
-def rank_of(ranked: Sequence[str], relevant: str) -> int | None:
-    """1-based rank of ``relevant`` in ``ranked``, None when absent."""
+def _relevant(relevant: Relevant) -> tuple[str, ...]:
+    return (relevant,) if isinstance(relevant, str) else tuple(relevant)
+
+
+def rank_of(ranked: Sequence[str], relevant: Relevant) -> int | None:
+    """1-based rank of the first relevant release in ``ranked``, None when absent."""
+    wanted = set(_relevant(relevant))
     for position, item in enumerate(ranked, start=1):
-        if item == relevant:
+        if item in wanted:
             return position
     return None
 
 
-def ndcg_at(ranked: Sequence[str], relevant: str, k: int = 10) -> float:
-    rank = rank_of(ranked[:k], relevant)
-    return 0.0 if rank is None else 1.0 / math.log2(rank + 1)
+def ndcg_at(ranked: Sequence[str], relevant: Relevant, k: int = 10) -> float:
+    wanted = set(_relevant(relevant))
+    dcg = sum(1.0 / math.log2(i + 2) for i, item in enumerate(ranked[:k]) if item in wanted)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(wanted))))
+    return dcg / ideal if ideal else 0.0
 
 
-def mrr_at(ranked: Sequence[str], relevant: str, k: int = 10) -> float:
+def mrr_at(ranked: Sequence[str], relevant: Relevant, k: int = 10) -> float:
     rank = rank_of(ranked[:k], relevant)
     return 0.0 if rank is None else 1.0 / rank
 
 
-def recall_at(ranked: Sequence[str], relevant: str, k: int) -> float:
-    return 1.0 if relevant in ranked[:k] else 0.0
+def recall_at(ranked: Sequence[str], relevant: Relevant, k: int) -> float:
+    wanted = set(_relevant(relevant))
+    return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
 
 
-def query_metrics(ranked: Sequence[str], relevant: str) -> dict[str, float]:
+def query_metrics(ranked: Sequence[str], relevant: Relevant) -> dict[str, float]:
     return {
         "ndcg@10": ndcg_at(ranked, relevant, 10),
         "mrr@10": mrr_at(ranked, relevant, 10),
@@ -89,7 +99,7 @@ class XquadParagraph:
 class EvalQuery:
     id: str
     text: str
-    relevant: str  # release id
+    relevant: Relevant  # release id(s)
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,7 @@ def _retarget(queries: tuple[EvalQuery, ...], language: str) -> tuple[EvalQuery,
     """Point each query at its paragraph's release in ``language``."""
     out = []
     for q in queries:
-        _, _, article, index = q.relevant.split("-")
+        _, _, article, index = str(q.relevant).split("-")
         out.append(EvalQuery(q.id, q.text, f"xquad-{language}-{article}-{index}"))
     return tuple(out)
 

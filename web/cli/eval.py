@@ -45,6 +45,24 @@ def register(subparsers: Any) -> None:
         default=2500,
         help="news paragraphs mixed in as distractors (default 2500)",
     )
+    parser.add_argument(
+        "--arcd",
+        type=Path,
+        default=DEFAULT_DATA / "arcd" / "arcd-train.json",
+        help="ARCD train JSON for the native Arabic question set ('none' to skip)",
+    )
+    parser.add_argument("--corpus", type=Path, help="your corpus JSONL (with --queries)")
+    parser.add_argument(
+        "--queries", type=Path, help='your queries JSONL: {"id", "query", "relevant"}'
+    )
+    parser.add_argument(
+        "--snapshots", type=Path, help="also save each set's retrieved candidates here"
+    )
+    parser.add_argument(
+        "--snapshots-only",
+        action="store_true",
+        help="only save the candidates (for bench/ranking_lab.py), score nothing",
+    )
     parser.add_argument("--sets", help="comma-separated set names to run (default: all)")
     parser.add_argument("--limit", type=int, help="at most this many queries per set")
     parser.add_argument("--encoders", help="encoders to evaluate (default e5-small,use-m3)")
@@ -60,34 +78,64 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from dalil.indexer import load_encoders
-    from dalil.search import build_sets, run_benchmark
+    from dalil.search import run_benchmark
 
-    xquad = Path(args.xquad)
-    if not (xquad / "xquad.ar.json").is_file() or not (xquad / "xquad.en.json").is_file():
-        print(f"dalil eval: error: no XQuAD files in {xquad} (use --xquad DIR)", file=sys.stderr)
-        return 2
-    news = None if str(args.news).lower() == "none" else Path(args.news)
-    if news is not None and not news.is_file():
-        print(f"dalil eval: error: no news file at {news} (--news none skips it)", file=sys.stderr)
-        return 2
     if args.limit is not None and args.limit < 1:
-        print("dalil eval: error: --limit must be at least 1", file=sys.stderr)
-        return 2
-    archives, sets = build_sets(xquad, news, args.news_paragraphs)
+        return _error("--limit must be at least 1")
+    if (args.corpus is None) != (args.queries is None):
+        return _error("--corpus and --queries go together")
+    if args.corpus is not None:
+        from dalil.search import read_jsonl_set
+
+        for path in (args.corpus, args.queries):
+            if not Path(path).is_file():
+                return _error(f"no file at {path}")
+        corpus, query_set = read_jsonl_set(Path(args.corpus), Path(args.queries))
+        archives, sets = {query_set.archive: corpus}, [query_set]
+    else:
+        loaded = _benchmark_sets(args)
+        if isinstance(loaded, int):
+            return loaded
+        archives, sets = loaded
     if args.sets:
         wanted = {s.strip() for s in args.sets.split(",") if s.strip()}
         unknown = wanted - {s.name for s in sets}
         if unknown:
-            print(
-                f"dalil eval: error: unknown sets {sorted(unknown)}; "
-                f"known: {', '.join(s.name for s in sets)}",
-                file=sys.stderr,
+            return _error(
+                f"unknown sets {sorted(unknown)}; known: {', '.join(s.name for s in sets)}"
             )
-            return 2
         sets = [s for s in sets if s.name in wanted]
     encoders = load_encoders(list(settings.encoder_names), threads=settings.threads)
     print(f"# dalil eval: encoders {', '.join(encoders)}; limit {args.limit or 'none'}", flush=True)
     run_benchmark(
-        archives, sets, encoders, settings, cache_path=args.cache, limit=args.limit, out=sys.stdout
+        archives,
+        sets,
+        encoders,
+        settings,
+        cache_path=args.cache,
+        limit=args.limit,
+        out=sys.stdout,
+        snapshots=args.snapshots,
+        score=not (args.snapshots_only and args.snapshots),
     )
     return 0
+
+
+def _benchmark_sets(args: argparse.Namespace) -> tuple[dict, list] | int:
+    from dalil.search import all_sets
+
+    xquad = Path(args.xquad)
+    if not (xquad / "xquad.ar.json").is_file() or not (xquad / "xquad.en.json").is_file():
+        return _error(f"no XQuAD files in {xquad} (use --xquad DIR)")
+    news = None if str(args.news).lower() == "none" else Path(args.news)
+    if news is not None and not news.is_file():
+        return _error(f"no news file at {news} (--news none skips it)")
+    arcd = None if str(args.arcd).lower() == "none" else Path(args.arcd)
+    if arcd is not None and not arcd.is_file():
+        return _error(f"no ARCD file at {arcd} (--arcd none skips it)")
+    return all_sets(xquad, news, arcd, news_paragraphs=args.news_paragraphs)
+
+
+def _error(message: str) -> int:
+    print(f"dalil eval: error: {message}", file=sys.stderr)
+    return 2

@@ -1,0 +1,217 @@
+"""search.ranking and search.calibration: the formula the searcher ranks with (build_scorer /
+Scorer), tested on edge cases: never below its parts, keyword matches cannot bury another
+language's answer, ties, empty sides, per-query weights."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from dalil.search.calibration import STATS_DEPTH, calibration, group_calibrations, keyword_z
+from dalil.search.grouping import group_by_release
+from dalil.search.ranking import (
+    Scorer,
+    build_scorer,
+    keyword_offsets,
+    language_preference,
+    lead,
+    side_weights,
+    unseen_bound,
+)
+from dalil.search.retrievers import DenseRetrieved, Retrieved
+
+NEG_INF = float("-inf")
+
+
+def dense_lists(scores: Mapping[int, float], group_of: Mapping[int, str]) -> DenseRetrieved:
+    """One encoder's exhaustive per-group lists for the given raw scores."""
+    groups: dict[str, list[tuple[int, float]]] = {}
+    for pid, s in sorted(scores.items(), key=lambda p: (-p[1], p[0])):
+        groups.setdefault(group_of[pid], []).append((pid, s))
+    return DenseRetrieved(groups, dict.fromkeys(groups, NEG_INF), NEG_INF)
+
+
+def rank(
+    mode: str,
+    keyword: list[tuple[int, float]] | None,
+    encoders: Mapping[str, Mapping[int, float]],
+    group_of: Mapping[int, str],
+    *,
+    alpha: float | None = None,
+) -> list[int]:
+    """Paragraph ids best first, the way the searcher ranks its candidates."""
+    kw = Retrieved(keyword, True) if keyword is not None else None
+    dense = {n: dense_lists(s, group_of) for n, s in encoders.items()}
+    ids = set(group_of)
+    raw = {n: {i: s[i] for i in ids} for n, s in encoders.items()}
+    scorer = build_scorer(mode, alpha, kw, dense, raw, group_of)  # type: ignore[arg-type]
+    fused = [(i, scorer.score(i, {n: r[i] for n, r in raw.items()}, group_of[i])) for i in ids]
+    if mode == "keyword":
+        fused = [(i, s) for i, s in fused if i in dict(keyword or [])]
+    return [int(g.release_id) for g in group_by_release(fused, {i: str(i) for i in ids})]
+
+
+def spread(top: Mapping[int, float], n: int = 30, base: float = 0.2) -> dict[int, float]:
+    """``top`` plus ``n`` background paragraphs (ids 100+) with low, spread-out scores."""
+    return {**top, **{100 + i: base - i * 0.002 for i in range(n)}}
+
+
+# -- calibration ------------------------------------------------------------------------
+
+
+def test_calibration_edge_cases():
+    assert calibration([]) == (0.0, 1.0)
+    assert calibration([(1, 0.4)]) == (0.4, 1.0)
+    assert calibration([(1, 3.0), (2, 1.0)]) == (2.0, 1.0)
+    assert calibration([(1, 3.0), (2, 1.0), (3, -100.0)], depth=2) == (2.0, 1.0)
+
+
+def test_keyword_z_floor_and_depth_independence():
+    ranking = [(i, float(100 - i)) for i in range(150)]
+    shallow, floor = keyword_z(ranking[:100])
+    deep, floor_deep = keyword_z(ranking)
+    assert floor == floor_deep < 0
+    assert {d: deep[d] for d in shallow} == shallow
+    assert all(deep[d] == floor for d in range(100, 150))
+
+
+def test_keyword_z_single_hit_and_empty():
+    assert keyword_z([(7, 3.2)]) == ({7: 1.0}, 0.0)
+    assert keyword_z([(1, 2.0), (2, 2.0)])[0] == {1: 1.0, 2: 1.0}
+    assert keyword_z([]) == ({}, 0.0)
+
+
+def test_a_small_language_group_is_shrunk_toward_the_pooled_statistics():
+    ar = [(i, 0.9 - i * 0.003) for i in range(STATS_DEPTH)]
+    en = [(1000, 0.30), (1001, 0.29), (1002, 0.28)]
+    calib, pooled = group_calibrations({"ar": ar, "en": en})
+    assert calib["ar"] == pytest.approx(calibration(ar))
+    assert abs(calib["en"][0] - pooled[0]) < abs(calib["en"][0] - calibration(en)[0])
+
+
+# -- weights ----------------------------------------------------------------------------
+
+
+def test_lead_and_side_weights():
+    assert lead([]) == 0.0 and lead([1.0]) == 0.0
+    assert lead([5.0, 1.0, 1.0]) == 4.0
+    flat = {i: 0.0 for i in range(20)}
+    peaked = {0: 4.0, **{i: 0.0 for i in range(1, 20)}}
+    w = side_weights(Retrieved([], True), peaked, {"a": peaked, "b": flat})
+    assert w.keyword == pytest.approx(4.0)
+    assert w.encoders == {"a": 4.0, "b": 0.0}
+    # no encoder singles anything out: they count equally
+    assert side_weights(None, {}, {"a": flat, "b": flat}).encoders == {"a": 1.0, "b": 1.0}
+    assert side_weights(None, {}, {"a": peaked}).keyword == 0.0
+
+
+# -- never below its parts ----------------------------------------------------------------
+
+
+def test_hybrid_without_keyword_matches_is_the_semantic_ranking():
+    enc = {"e": spread({1: 0.9, 2: 0.8, 3: 0.7}), "u": spread({1: 0.5, 3: 0.6, 2: 0.4})}
+    group_of = dict.fromkeys(enc["e"], "ar")
+    assert rank("hybrid", [], enc, group_of) == rank("semantic", None, enc, group_of)
+    assert rank("hybrid", None, enc, group_of) == rank("semantic", None, enc, group_of)
+
+
+def test_keyword_matches_on_common_words_only_change_nothing():
+    enc = {"e": spread({1: 0.9, 2: 0.8})}
+    group_of = dict.fromkeys(enc["e"], "ar")
+    kw = [(i, 1.0) for i in sorted(group_of)]  # every paragraph matched alike: no lead
+    assert rank("hybrid", kw, enc, group_of) == rank("semantic", None, enc, group_of)
+
+
+def test_hybrid_follows_the_side_that_singles_out_an_answer():
+    # the encoder is flat (no lead), the keyword side singles out paragraph 7
+    enc = {"u": {i: 0.5 + 0.0001 * (i % 3) for i in range(1, 30)}}
+    group_of = dict.fromkeys(enc["u"], "ar")
+    kw = [(7, 12.0)] + [(i, 2.0 - 0.01 * i) for i in range(10, 25)]
+    assert rank("hybrid", kw, enc, group_of)[0] == rank("keyword", kw, enc, group_of)[0] == 7
+    # and the reverse: the encoder singles out 3, the keyword list is flat
+    enc = {"e": spread({3: 0.95})}
+    group_of = dict.fromkeys(enc["e"], "ar")
+    kw = [(i, 2.0) for i in range(100, 120)] + [(3, 1.9)]
+    assert rank("hybrid", kw, enc, group_of)[0] == 3
+
+
+def test_both_sides_agreeing_wins():
+    enc = {"e": spread({1: 0.9, 2: 0.88})}
+    group_of = dict.fromkeys(enc["e"], "ar")
+    kw = [(3, 9.0), (1, 8.9)] + [(100 + i, 1.0) for i in range(10)]
+    assert rank("hybrid", kw, enc, group_of)[0] == 1
+
+
+def test_empty_everything():
+    assert rank("hybrid", [], {}, {}) == []
+    assert rank("semantic", None, {"e": {}}, {}) == []
+
+
+def test_ties_break_by_id():
+    enc = {"e": {5: 0.5, 3: 0.5, 9: 0.5}}
+    group_of = dict.fromkeys(enc["e"], "ar")
+    assert rank("hybrid", [], enc, group_of) == [3, 5, 9]
+    assert rank("keyword", [(9, 1.0), (5, 1.0)], enc, group_of) == [5, 9]
+
+
+# -- cross-language protection ---------------------------------------------------------------
+
+
+def test_keyword_matches_cannot_bury_another_languages_answer():
+    # Arabic query; the dense side clearly prefers an English paragraph (1) that the keyword
+    # side cannot read; Arabic paragraphs (2, 3) merely share words with the query.
+    ar = {2: 0.55, 3: 0.5, **{100 + i: 0.4 - 0.003 * i for i in range(40)}}
+    en = {1: 0.8, **{200 + i: 0.3 - 0.003 * i for i in range(40)}}
+    enc = {"e": {**ar, **en}}
+    group_of = {**dict.fromkeys(ar, "ar"), **dict.fromkeys(en, "en")}
+    kw = [(2, 12.0), (3, 10.0)] + [(100 + i, 3.0 - 0.05 * i) for i in range(40)]
+    ranked = rank("hybrid", kw, enc, group_of)
+    assert ranked[0] == 1
+    assert ranked.index(2) < ranked.index(3)  # inside its language the keyword side reorders
+    assert rank("hybrid", kw, enc, group_of, alpha=0.5)[0] == 2  # what a fixed blend does
+
+
+def test_keyword_decides_when_its_language_is_preferred():
+    ar = {2: 0.8, 3: 0.79, **{100 + i: 0.4 - 0.003 * i for i in range(40)}}
+    en = {1: 0.5, **{200 + i: 0.3 - 0.003 * i for i in range(40)}}
+    enc = {"e": {**ar, **en}}
+    group_of = {**dict.fromkeys(ar, "ar"), **dict.fromkeys(en, "en")}
+    kw = [(3, 12.0)] + [(100 + i, 3.0 - 0.05 * i) for i in range(40)]
+    assert rank("hybrid", kw, enc, group_of)[0] == 3
+
+
+def test_language_preference_and_offsets():
+    assert language_preference({1: 2.0, 2: 1.0}, {1: "ar", 2: "ar"}) == {"ar": 1.0}
+    pref = language_preference({1: 3.0, 2: 1.0}, {1: "en", 2: "ar"}, tau=0.5)
+    assert pref["en"] > 0.95 and pref["ar"] < 0.05
+    assert language_preference({}, {}) == {}
+    kw, group_of = {1: 2.0, 2: 1.0}, {1: "ar", 2: "ar", 3: "en"}
+    assert keyword_offsets(kw, -1.0, group_of, {"ar": 1.0, "en": 0.0}) == {"ar": -1.0, "en": -1.0}
+    assert keyword_offsets(kw, -1.0, group_of, {"ar": 0.0, "en": 1.0}) == {"ar": 2.0, "en": -1.0}
+
+
+# -- fixed blends and the unseen bound ---------------------------------------------------------
+
+
+def test_fixed_alpha_bounds():
+    enc = {"e": spread({1: 0.9, 2: 0.1, 3: 0.1})}
+    group_of = dict.fromkeys(enc["e"], "ar")
+    kw = [(2, 9.0), (3, 1.0)]
+    assert rank("hybrid", kw, enc, group_of, alpha=1.0)[0] == 1
+    assert rank("hybrid", kw, enc, group_of, alpha=0.0)[0] == 2
+
+
+def test_unseen_bound_is_above_every_unseen_paragraph():
+    scores = {i: 1.0 - 0.01 * i for i in range(50)}
+    group_of = dict.fromkeys(scores, "ar")
+    seen = dict(list(scores.items())[:20])
+    dense = {"e": DenseRetrieved({"ar": list(seen.items())}, {"ar": 0.8}, 0.8)}
+    kw = Retrieved([(30, 5.0), (1, 4.0)], True)
+    ids = set(seen) | {30}
+    raw = {"e": {i: scores[i] for i in ids}}
+    scorer = build_scorer("hybrid", None, kw, dense, raw, group_of)
+    bound = unseen_bound(scorer, kw, dense)
+    unseen = [scorer.score(None, {"e": scores[i]}, "ar") for i in range(20, 50) if i != 30]
+    assert all(u <= bound for u in unseen)
+    assert isinstance(scorer, Scorer)
