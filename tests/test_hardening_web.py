@@ -150,10 +150,14 @@ def test_busy_search_slots_answer_503_with_retry_after(hash_index: Path, tmp_pat
     with TestClient(app) as client:
         with app.state.search_slots.take():  # the one slot is busy
             busy = client.get("/api/search", params={"q": "energy"})
+            feed = client.get("/search.atom", params={"q": "energy"})
+            page = client.get("/", params={"q": "energy"})
         free = client.get("/api/search", params={"q": "energy"})
+        free_page = client.get("/", params={"q": "energy"})
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
     assert busy.json()["error"] == "busy"
-    assert free.status_code == 200
+    assert feed.status_code == 503 and page.status_code == 503  # they queue with the API
+    assert free.status_code == 200 and free_page.status_code == 200
 
 
 @pytest.fixture
@@ -359,3 +363,18 @@ def test_feed_errors_are_json_as_documented(write_client: TestClient) -> None:
     response = write_client.get("/search.atom", params={"q": "energy", "k": "nil"})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_api_release_dates_keep_the_year_range(write_client) -> None:
+    """The API refuses a date outside the plausible years, as the file readers do."""
+    body = {
+        "id": "far-future",
+        "title": "A release",
+        "text": "Some text about ports.",
+        "date": "9999-01-01",
+    }
+    refused = write_client.post("/api/documents", json=body, headers=AUTH)
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "date" and "date_max_year" in refused.json()["message"]
+    fine = write_client.post("/api/documents", json={**body, "date": "2019-05-06"}, headers=AUTH)
+    assert fine.status_code == 201

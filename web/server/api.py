@@ -167,7 +167,7 @@ def post_documents(
     """Index one release or a list; a release whose id exists replaces it. Searchable in
     both retrievers when the call returns."""
     items = body if isinstance(body, list) else [body]
-    releases = [convert.to_release(item) for item in items]
+    releases = [convert.to_release(item, years=settings.years) for item in items]
     seen: set[str] = set()
     for position, release in enumerate(releases):
         if release.id in seen:
@@ -200,7 +200,7 @@ def put_document(
         raise RequestValidationError([error]) from None
     if body.id is not None and body.id != release_id:
         raise BadRequestError("id", f"the body's id {body.id!r} is not the URL's {release_id!r}")
-    return writes.upsert(holder, [convert.to_release(body, release_id)])
+    return writes.upsert(holder, [convert.to_release(body, release_id, years=settings.years)])
 
 
 @router.delete(

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from dalil.search import Hit
 from dalil.web.server import convert
-from dalil.web.server.deps import SearcherDep
+from dalil.web.server.deps import SearcherDep, SlotsDep
 from dalil.web.server.schemas import MAX_K, SearchRequest
 
 router = APIRouter(include_in_schema=True, tags=["search"])
@@ -43,10 +43,12 @@ def search_feed(
     request: Request,
     params: Annotated[SearchRequest, Query()],
     searcher: SearcherDep,
+    slots: SlotsDep,
 ) -> Response:
     """The newest releases among the best matches of the search, as Atom 1.0."""
     req = params.model_copy(update={"k": MAX_K, "offset": 0})
-    resp = searcher.search(convert.to_query(req))
+    with slots.take():  # a feed costs a search: it queues with the API's
+        resp = searcher.search(convert.to_query(req))
     # an undated release is as new as its indexing
     stamps = {
         h.release_id: _timestamp(h.date)

@@ -11,10 +11,12 @@ from dalil.indexer import (
     Release,
     StoredRelease,
     check_metadata,
+    date_problem,
     detect_language,
     text_hash,
 )
 from dalil.search import Duplicate, Hit, Query, SearchResponse
+from dalil.web.server.errors import BadRequestError
 from dalil.web.server.schemas import (
     DuplicateOut,
     FacetOut,
@@ -133,8 +135,16 @@ def derived_id(body: ReleaseIn) -> str:
     return "api-" + text_hash(body.title + "\n" + "\n".join(body.body_paragraphs()))[:16]
 
 
-def to_release(body: ReleaseIn, release_id: str | None = None) -> Release:
-    """The release record to index; ``release_id`` (from the URL) wins over ``body.id``."""
+def to_release(
+    body: ReleaseIn, release_id: str | None = None, *, years: tuple[int, int] | None = None
+) -> Release:
+    """The release record to index; ``release_id`` (from the URL) wins over ``body.id``.
+    ``years``: the plausible release years (settings); a date outside them is a 400, as it
+    is refused from files."""
+    if years is not None and body.date:
+        problem = date_problem(body.date, years)
+        if problem:
+            raise BadRequestError("date", f"{body.date!r}: {problem}")
     paragraphs = body.body_paragraphs()
     language = body.language or detect_language(body.title + "\n" + "\n".join(paragraphs))
     metadata: dict[str, Any] = dict(body.metadata)

@@ -19,7 +19,7 @@ from dalil.indexer import FILTER_FIELDS, DalilError
 from dalil.search import QuerySyntaxError
 from dalil.web.server import convert, i18n
 from dalil.web.server.atom import feed_href
-from dalil.web.server.deps import SearcherDep
+from dalil.web.server.deps import SearcherDep, SlotsDep
 from dalil.web.server.errors import BadRequestError, problem_for
 from dalil.web.server.facet_links import facet_groups, with_params
 from dalil.web.server.schemas import MAX_K, MAX_OFFSET, SearchOut, SearchRequest
@@ -124,7 +124,7 @@ def set_interface_language(request: Request) -> Any:
 
 
 @router.get("/")
-def search_page(request: Request, searcher: SearcherDep) -> Any:
+def search_page(request: Request, searcher: SearcherDep, slots: SlotsDep) -> Any:
     ui = i18n.ui_for(request)
     form = _form_values(request)
     page = _page_number(request.query_params.get("page"))
@@ -156,7 +156,8 @@ def search_page(request: Request, searcher: SearcherDep) -> Any:
         req = SearchRequest.model_validate(
             {**values, "k": k, "offset": offset, "weaker": "weaker" in form}
         )
-        resp = searcher.search(convert.to_query(req))
+        with slots.take():  # the page's searches queue with the API's
+            resp = searcher.search(convert.to_query(req))
     except QuerySyntaxError as exc:
         # what the reader typed, explained: a page state like "no results", not an HTTP error
         context["error"] = ui.t(f"qerr.{exc.code}", value=exc.value)
