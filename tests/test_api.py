@@ -73,10 +73,14 @@ def test_openapi_documents_the_api(hash_client: TestClient) -> None:
 def test_docs_page_works_offline(hash_client: TestClient) -> None:
     page = hash_client.get("/docs")
     assert page.status_code == 200
-    assert "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "/static/apidocs/swagger-ui-bundle.js" in page.text
     assert "cdn" not in page.text.lower()
-    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
-        assert hash_client.get(f"/static/swagger/{asset}").status_code == 200
+    redoc = hash_client.get("/redoc")
+    assert redoc.status_code == 200 and "/static/apidocs/redoc.standalone.js" in redoc.text
+    assert "cdn" not in redoc.text.lower() and "fonts.googleapis" not in redoc.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"):
+        assert hash_client.get(f"/static/apidocs/{asset}").status_code == 200
+    # What a browser renders is checked in test_browser.py (test_api_docs_render_...).
 
 
 def test_search_returns_hits_with_highlighted_snippets(hash_client: TestClient) -> None:
