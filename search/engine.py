@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dalil.indexer.encoders.embedding import Encoder, load_encoders
+from dalil.indexer.encoders.lazy import lazy_encoders
 from dalil.indexer.generations.publish import migrate_legacy
 from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store import clusters, release_stats
@@ -85,14 +86,22 @@ class Searcher:
         index.keywords.warm()
 
     @classmethod
-    def open(cls, settings: Settings) -> Searcher:
+    def open(cls, settings: Settings, *, lazy: bool = False) -> Searcher:
         """Open ``settings.index`` and load the encoders its manifest names (explicitly set
-        ``settings.encoders`` must match them: :class:`IndexMismatchError` otherwise)."""
+        ``settings.encoders`` must match them: :class:`IndexMismatchError` otherwise).
+        ``lazy``: load them on the first query that encodes (the CLI: keyword mode never
+        loads one); a server loads them up front so that no query waits for a model."""
         explicit = "encoders" in settings.model_fields_set
         migrate_legacy(settings.index)
         index = Index.open(settings.index, settings.encoder_names if explicit else None)
         try:
-            encoders = load_encoders(list(index.manifest.encoder_names), threads=settings.threads)
+            encoders: Mapping[str, Encoder]
+            if lazy:
+                dims = dict(index.manifest.encoders)
+                encoders = lazy_encoders(dims, threads=settings.threads)
+            else:
+                names = list(index.manifest.encoder_names)
+                encoders = load_encoders(names, threads=settings.threads)
         except BaseException:
             index.close()
             raise

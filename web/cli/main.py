@@ -11,15 +11,14 @@ traceback too with ``DALIL_DEBUG=1``) and exits with :data:`EXIT_INTERNAL`, neve
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from dalil.indexer import DalilError, Settings, disk_full, load_settings
-from dalil.indexer.compat import check_all
-from dalil.indexer.version import version
+from dalil.indexer import DalilError, disk_full
 from dalil.web.cli import alerts, index, publish, reindex, schedule, search, serve, verify
 from dalil.web.cli import eval as evaluate
 from dalil.web.cli.options import add_common_options
@@ -33,12 +32,29 @@ EXIT_INTERNAL = 3  # an unexpected exception: a bug in dalil (1 means "some inpu
 EXIT_INTERRUPTED = 130
 
 
+class _Version(argparse.Action):
+    """``--version``: read from the installed package's metadata only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print dalil's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        print(f"dalil {installed_version()}")
+        parser.exit()
+
+
+def installed_version() -> str:
+    from dalil.indexer.version import version
+
+    return version()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dalil",
         description="Semantic search over press releases in Arabic and English.",
     )
-    parser.add_argument("--version", action="version", version=f"dalil {version()}")
+    parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.register(subparsers)
@@ -47,17 +63,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Like ``parser.parse_args``, but an unknown option is reported by the command it was
+    given to (its usage, and the option it probably meant), not by the top-level parser."""
+    args, extra = parser.parse_known_args(argv)
+    if not extra:
+        return args
+    sub = _subparsers(parser).choices[args.command]
+    known = [o for action in sub._actions for o in action.option_strings]
+    message = f"unrecognized arguments: {' '.join(extra)}"
+    first = next((x.split("=", 1)[0] for x in extra if x.startswith("-")), None)
+    if first:
+        close = difflib.get_close_matches(first, known, n=1, cutoff=0.6)
+        if close:
+            message += f" (did you mean {close[0]}?)"
+    sub.error(message)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Any:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
 def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The parsed flags that are settings (``None`` = not given)."""
+    from dalil.indexer.settings import Settings
+
     fields = Settings.model_fields
     return {name: value for name, value in vars(args).items() if name in fields}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    check_all()  # a warning on stderr per library whose internals moved
+    args = parse(parser, argv)
+    if args.command != "search":  # search checks after its arguments (search.py)
+        from dalil.indexer.compat import check_all
+
+        check_all()  # a warning on stderr per library whose internals moved
     try:
+        from dalil.indexer.settings import load_settings  # pydantic: after the arguments
+
         settings = load_settings(**settings_overrides(args))
         return int(args.func(args, settings))
     except DalilError as exc:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import Settings
 from dalil.web.cli.options import add_command
+
+if TYPE_CHECKING:
+    from dalil.indexer.settings import Settings
 
 
 def register(subparsers: Any) -> None:

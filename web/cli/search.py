@@ -9,15 +9,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import FILTER_FIELDS, Filters, Settings
+from dalil.indexer.models import FILTER_FIELDS, Filters
 from dalil.web.cli.options import add_command
+from dalil.web.cli.terminal import make_console, print_response
 
-SNIPPET_CHARS = 240
+if TYPE_CHECKING:
+    from dalil.indexer.settings import Settings
+
+# A query field's option on this command line (for messages about a bad value).
+OPTION_OF = {
+    "text": "QUERY",
+    "k": "-k",
+    "offset": "--offset",
+    "alpha": "--alpha",
+    "date_from": "--date-from",
+    "date_to": "--date-to",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -61,7 +72,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE.jsonl",
         help="run every query in FILE.jsonl (one JSON object a line) instead of QUERY",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, command_parser=parser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -71,7 +82,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("dalil search: error: give a QUERY (or --queries FILE.jsonl)", file=sys.stderr)
         return 2
 
-    from dalil.search import Query, Searcher
+    from dalil.search.errors import InvalidQueryError
+    from dalil.search.models import Query
+    from dalil.search.validation import validate_query
 
     query = Query(
         text=args.query,
@@ -89,8 +102,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             category=args.category,
         ),
     )
-    searcher = Searcher.open(settings)
+    try:  # before anything is opened or loaded: a typo costs no start-up
+        validate_query(query)
+    except InvalidQueryError as exc:
+        args.command_parser.error(f"{OPTION_OF.get(exc.field, exc.field)}: {exc.message}")
+
+    from dalil.indexer.encoders.lazy import load_all
+    from dalil.search import Searcher
+
+    searcher = Searcher.open(settings, lazy=True)  # keyword mode never loads an encoder
     try:
+        if query.mode != "keyword":
+            load_all(searcher.encoders)  # so that the time shown is the query's own
         response = searcher.search(query)
     finally:
         searcher.close()
@@ -100,7 +123,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         sys.stdout.write("\n")
     else:
-        print(format_response(response))
+        print_response(response, make_console())
     return 0
 
 
@@ -136,7 +159,7 @@ def run_queries_file(args: argparse.Namespace, settings: Settings) -> int:
         print(f"dalil search: error: no queries file {path}", file=sys.stderr)
         return 2
     defaults = defaults_from_args(args)
-    searcher = Searcher.open(settings)
+    searcher = Searcher.open(settings, lazy=True)  # loaded by the first line that encodes
     try:
         if path == "-":
             failures = run_batch(searcher, sys.stdin, defaults, sys.stdout)
@@ -148,44 +171,3 @@ def run_queries_file(args: argparse.Namespace, settings: Settings) -> int:
     if failures:
         print(f"dalil search: {failures} query line(s) failed", file=sys.stderr)
     return 1 if failures else 0
-
-
-def truncate(text: str, limit: int = SNIPPET_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-    return cut + " …"
-
-
-def format_response(response: Any) -> str:
-    """Plain text: a header line, then per hit rank, score, id, date, source, title and the
-    best paragraph (truncated)."""
-    count = f"about {response.total}" if response.approximate else f"{response.total}"
-    extra = ""
-    if response.threshold is not None:
-        extra = f"; relevance threshold {response.threshold:g}, {response.weaker} weaker"
-    lines = [
-        f"{count} matching release(s) for {response.query.text!r} "
-        f"({response.query.mode}, {response.query.sort}{extra}, {response.took_ms:.0f} ms)"
-    ]
-    for rank, hit in enumerate(response.hits, start=response.query.offset + 1):
-        meta = "  ".join(x for x in (hit.release_id, hit.date, hit.source) if x)
-        lines.append("")
-        weak = "  (weaker match)" if hit.weak else ""
-        lines.append(f"{rank:>3}. {hit.score:.4f}  {meta}{weak}")
-        lines.append(f"     {hit.title}")
-        if hit.duplicates:
-            also = ", ".join(dict.fromkeys(c.source or c.release_id for c in hit.duplicates))
-            lines.append(f"     also published by: {also}")
-        if hit.snippets:
-            wrapped = textwrap.fill(
-                truncate(hit.snippets[0].text),
-                width=96,
-                initial_indent="     ",
-                subsequent_indent="     ",
-            )
-            lines.append(wrapped)
-    if not response.hits:
-        lines.append("no matches")
-    return "\n".join(lines)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import Settings
 from dalil.web.cli.options import add_cluster_options, add_command
+
+if TYPE_CHECKING:
+    from dalil.indexer.settings import Settings
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
