@@ -187,13 +187,13 @@ def test_no_sources_and_bad_source_tables(tmp_path: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600), ("1d", 86400), ("90", 90)]
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600), ("1d", 86400), ("90s", 90)]
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "15 minutes", "-5m", "0s", "1w"])
+@pytest.mark.parametrize("text", ["", "15 minutes", "-5m", "0s", "1w", "5", "90"])
 def test_parse_duration_errors(text: str) -> None:
     with pytest.raises(SettingsError, match="duration"):
         parse_duration(text)

@@ -97,6 +97,17 @@ def test_pagination_links_keep_the_query_and_options(hash_client: TestClient) ->
     assert len(first_ids) == 2 and not set(first_ids) & set(second_ids)
 
 
+def test_a_page_past_the_end_says_so_and_links_to_the_last(hash_client: TestClient) -> None:
+    html = page(hash_client, q="the ministry council", k=2)
+    last = max(int(n) for n in re.findall(r'<a href="[^"]*page=(\d+)"', html))
+    past = page(hash_client, q="the ministry council", k=2, page=last + 3)
+    assert f"Page {last + 3} is past the end" in past and "No releases match" not in past
+    link = re.search(r'<a href="([^"]+)" rel="last">go to the last page \((\d+)\)', past)
+    assert link and int(link.group(2)) == last
+    query = parse_qs(urlparse(link.group(1).replace("&amp;", "&")).query)
+    assert query["page"] == [str(last)] and query["q"] == ["the ministry council"]
+
+
 def test_no_results_and_error_states(hash_client: TestClient) -> None:
     none = page(hash_client, q="zzqxv", mode="keyword")
     assert "No releases match" in none and "zzqxv" in none
@@ -105,7 +116,10 @@ def test_no_results_and_error_states(hash_client: TestClient) -> None:
     assert 'role="alert"' in bad and "Check the k field" in bad
     bad_date = page(hash_client, status=422, q="x", date_from="2018-02-31")
     assert "date_from" in bad_date
-    assert page(hash_client, q="x", page="abc")  # a bad page number is page 1
+    for junk in ("abc", "0", "-1", "2.5"):
+        bad_page = page(hash_client, status=422, q="x", page=junk)
+        assert "page: must be a whole number from 1 up" in bad_page
+        assert '<a href="/?q=x">Show the first page</a>' in bad_page
     assert "results go up to page" in page(hash_client, status=400, q="x", page=999999)
     assert "k field: must be a whole number" in page(hash_client, status=422, q="x", k="ten")
 

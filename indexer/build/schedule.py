@@ -26,19 +26,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("dalil.schedule")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+ACCEPTED = "a number and a unit s, m, h or d, e.g. 30s, 15m, 1h, 1d"
 MIN_SECONDS = 1.0
 
 
 def parse_duration(text: str) -> float:
-    """``30s``, ``15m``, ``1h``, ``1d`` (or plain seconds) -> seconds. Raises
-    :class:`SettingsError` with an example for anything else."""
+    """``30s``, ``15m``, ``1h``, ``1d`` -> seconds. Raises :class:`SettingsError` with the
+    accepted forms for anything else -- a bare number too: ``5`` could mean minutes."""
     match = _DURATION.match(str(text))
     if not match:
-        raise SettingsError(
-            f"bad duration {text!r}: use a number with a unit s, m, h or d, e.g. 30s, 15m, 1h"
-        )
+        if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", str(text)):
+            raise SettingsError(f"bad duration {text!r}: seconds or minutes? Use {ACCEPTED}")
+        raise SettingsError(f"bad duration {text!r}: use {ACCEPTED}")
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
     if seconds < MIN_SECONDS:
         raise SettingsError(f"bad duration {text!r}: at least {MIN_SECONDS:g} second")

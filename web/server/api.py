@@ -36,6 +36,7 @@ from dalil.web.server.schemas import (
     check_write_id,
 )
 from dalil.web.server.slots import SearchSlots
+from dalil.web.server.timing import took_ms
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
@@ -139,7 +140,7 @@ def similar(
         id=release_id,
         results=[convert.hit_out(h) for h in resp.hits],
         total=resp.total,
-        took_ms=round(resp.took_ms, 2),
+        took_ms=took_ms(),
     )
 
 

@@ -40,6 +40,7 @@ from dalil.web.server.replication import start_following
 from dalil.web.server.scheduling import start_reindexing
 from dalil.web.server.slots import SearchSlots
 from dalil.web.server.templating import make_templates
+from dalil.web.server.timing import install_request_clock
 
 log = logging.getLogger("dalil.web")
 
@@ -130,6 +131,7 @@ def create_app(
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names))
     app.add_middleware(SecurityHeaders)
     install_error_handler(app)
+    install_request_clock(app)
     install_docs(app)
     app.include_router(api.router)
     app.include_router(alerts_api.router)

@@ -30,6 +30,7 @@ from dalil.web.server.schemas import (
     TimelineBucketOut,
     TimelineOut,
 )
+from dalil.web.server.timing import took_ms
 
 API_ORIGIN = "api"
 
@@ -94,7 +95,7 @@ def search_out(req: SearchRequest, resp: SearchResponse) -> SearchOut:
                 for b in resp.timeline
             ],
         ),
-        took_ms=round(resp.took_ms, 2),
+        took_ms=took_ms(),
     )
 
 

@@ -60,10 +60,12 @@ def _form_values(request: Request) -> dict[str, str]:
 
 
 def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or "1"))
-    except ValueError:
-        return 1
+    """The ``page`` parameter (1 when absent); :class:`BadRequestError` for anything but a
+    whole number from 1 up."""
+    text = (raw or "1").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise BadRequestError("page", f"must be a whole number from 1 up, got {raw!r}")
+    return int(text)
 
 
 def _pagination(form: dict[str, str], page: int, k: int, listed: int) -> dict[str, Any]:
@@ -87,6 +89,7 @@ def _pagination(form: dict[str, str], page: int, k: int, listed: int) -> dict[st
         "last": last,
         "prev": href(page - 1) if page > 1 else None,
         "next": href(page + 1) if page < last else None,
+        "last_href": href(last),
         "pages": pages,
     }
 
@@ -127,7 +130,6 @@ def set_interface_language(request: Request) -> Any:
 def search_page(request: Request, searcher: SearcherDep, slots: SlotsDep) -> Any:
     ui = i18n.ui_for(request)
     form = _form_values(request)
-    page = _page_number(request.query_params.get("page"))
     releases, _ = searcher.index.docs.counts()
     context: dict[str, Any] = {
         "page_title": form.get("q") or ui.t("search.title"),
@@ -138,6 +140,7 @@ def search_page(request: Request, searcher: SearcherDep, slots: SlotsDep) -> Any
         "results": None,
         "error": None,
         "feed_href": None,
+        "error_href": None,
         "pagination": None,
         "facets": [],
         "timeline": "",
@@ -147,6 +150,12 @@ def search_page(request: Request, searcher: SearcherDep, slots: SlotsDep) -> Any
     }
     if "q" not in form:
         return render(request, "search.html", context)
+    try:
+        page = _page_number(request.query_params.get("page"))
+    except BadRequestError as exc:
+        context["error"] = str(exc)
+        context["error_href"] = "/?" + urlencode(form)  # the same search, first page
+        return render(request, "search.html", context, status=422)
     try:
         k = int(form.get("k", PAGE_SIZE))
         offset = (page - 1) * k if 0 < k <= MAX_K else 0

@@ -41,6 +41,7 @@ MAX_RELEASES_PER_WRITE = 100
 MAX_TITLE_CHARS = 1000
 MAX_TEXT_CHARS = 1_000_000
 MAX_SHORT_FIELD = 200
+TOOK_MS = "Milliseconds from the request's arrival to its answer (the whole request)."
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 Sort = Literal["relevance", "newest", "oldest"]
@@ -235,14 +236,14 @@ class SearchOut(BaseModel):
     searched: str = Field(description="The text searched, after the query syntax was read.")
     facets: FacetsOut
     timeline: TimelineOut
-    took_ms: float = Field(description="Time the search took, in milliseconds.")
+    took_ms: float = Field(description=TOOK_MS)
 
 
 class SimilarOut(BaseModel):
     id: str = Field(description="The release the results are similar to.")
     results: list[HitOut]
     total: int
-    took_ms: float
+    took_ms: float = Field(description=TOOK_MS)
 
 
 class ParagraphOut(BaseModel):
@@ -360,7 +361,7 @@ class WriteOut(BaseModel):
     updated: int = Field(0, description="Releases that replaced an existing one.")
     unchanged: int = Field(0, description="Releases identical to the stored one.")
     paragraphs: int = Field(0, description="Paragraphs now indexed for these releases.")
-    took_ms: float
+    took_ms: float = Field(description=TOOK_MS)
 
 
 class DeleteOut(BaseModel):

@@ -30,6 +30,7 @@ from dalil.web.server.errors import BadRequestError
 from dalil.web.server.holder import SearcherHolder
 from dalil.web.server.scheduling import send_alerts
 from dalil.web.server.schemas import WriteOut
+from dalil.web.server.timing import took_ms
 
 
 def upsert(holder: SearcherHolder, releases: Sequence[Release]) -> WriteOut:
@@ -52,7 +53,7 @@ def upsert(holder: SearcherHolder, releases: Sequence[Release]) -> WriteOut:
         updated=report.updated,
         unchanged=report.unchanged,
         paragraphs=paragraphs,
-        took_ms=round((time.perf_counter() - start) * 1000, 2),
+        took_ms=took_ms(start),
     )
 
 
