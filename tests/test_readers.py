@@ -111,8 +111,14 @@ def test_founding_release(founding_release: Path) -> None:
     assert rel.language == "ar"
     assert len(rel.paragraphs) == 8
     assert rel.paragraphs[0].startswith("اجتمع الدكتور الشيخ عبدالله بن أحمد آل خليفة")
-    assert rel.title.endswith("…") and len(rel.title) <= 120
-    assert rel.paragraphs[0].startswith(rel.title[:-1])
+    # its own headline, date, source and category (front matter), not the first sentence cut
+    assert rel.title.startswith("وكيل وزارة الخارجية للشؤون الدولية يلتقي")
+    assert not rel.title.endswith("…") and not rel.paragraphs[0].startswith(rel.title)
+    assert (rel.date, rel.source, rel.category) == (
+        "2019-12-16",
+        "Bahrain Ministry of Foreign Affairs",
+        "middleEast",
+    )
 
 
 # --- front matter and Markdown -------------------------------------------------------------
