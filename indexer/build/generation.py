@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dalil.indexer.build.pipeline import COMMIT_RELEASES, apply_releases, delete_releases
+from dalil.indexer.build.progress import Plan
 from dalil.indexer.build.runs import PUBLISHED, UNCHANGED, RunRecord, append_run
 from dalil.indexer.encoders import embedding
 from dalil.indexer.errors import IndexMismatchError
@@ -51,7 +52,7 @@ def build_next_generation(
     *,
     encoders: Mapping[str, Encoder] | None = None,
     rebuild: bool = False,
-    progress: bool = False,
+    progress: bool | Plan = False,
     clock: StageClock | None = None,
     locked: bool = False,
     trigger: str = "cli",
@@ -198,7 +199,7 @@ def index_sources(
     sources: Iterable[str | Path],
     *,
     encoders: Mapping[str, Encoder] | None = None,
-    progress: bool = True,
+    progress: bool | Plan = True,
     rebuild: bool = False,
     commit_releases: int = COMMIT_RELEASES,
     on_failure: Callable[[ReadFailure], None] | None = None,

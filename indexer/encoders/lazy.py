@@ -71,7 +71,7 @@ def lazy_encoders(dims: Mapping[str, int], *, threads: int) -> dict[str, LazyEnc
     return {name: LazyEncoder(name, dim, loader) for name, dim in dims.items()}
 
 
-def load_all(encoders: Mapping[str, object]) -> None:
+def load_encoders_now(encoders: Mapping[str, object]) -> None:
     """Load the lazy ones among ``encoders`` now (e.g. before timing a query)."""
     for encoder in encoders.values():
         if isinstance(encoder, LazyEncoder):

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -432,3 +432,11 @@ def stored_releases(path: Path) -> dict[str, tuple[str, str]]:
     finally:
         db.close()
     return {rid: (chash, origin) for rid, chash, origin in rows}
+
+
+def stored_hashes(path: str | Path) -> dict[str, str]:
+    """Release id -> content hash in the docs.sqlite at ``path``, read without writing
+    anything (a published generation is never modified): for planning a run."""
+    uri = f"{Path(path).absolute().as_uri()}?mode=ro&immutable=1"
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        return dict(db.execute("SELECT id, content_hash FROM releases"))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from dalil.web.cli.options import add_command
 
 if TYPE_CHECKING:
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import Settings
 
 DEFAULT_DATA = Path("../shared/data")
 

@@ -16,8 +16,7 @@ from dalil.web.cli.options import add_command, add_indexing_options
 from dalil.web.cli.skipped import SkipPrinter, show_input_notes
 
 if TYPE_CHECKING:
-    from dalil.indexer.build.runs import RunRecord
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import RunRecord, Settings
 
 
 def register(subparsers: Any) -> None:
@@ -49,8 +48,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from dalil.indexer.errors import SourceError
-    from dalil.indexer.readers.survey import survey
+    from dalil.indexer import SourceError, survey
 
     found = survey(args.paths)
     if found.missing:  # before anything is written: no empty generation for a typo
@@ -58,15 +56,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise SourceError(names, "no such file or folder; nothing was indexed")
     report_unsupported(found.unsupported, verbose=args.verbose)
 
-    from dalil.indexer import index_sources  # heavy: only when indexing
+    from dalil.indexer import (
+        Plan,
+        index_sources,  # heavy: only when indexing
+        plan_run,
+    )
 
     skipped = SkipPrinter()
     if args.verbose:
         show_input_notes()
+    progress: bool | Plan = not args.no_progress
+    if progress:  # the totals up front: a cheap pass over the sources (no encoding)
+        progress = plan_run(settings, args.paths, files=len(found.files), fresh=args.rebuild)
     report = index_sources(
         settings,
         args.paths,
-        progress=not args.no_progress,
+        progress=progress,
         rebuild=args.rebuild,
         on_failure=skipped,
     )

@@ -86,7 +86,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> Any:
 
 def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The parsed flags that are settings (``None`` = not given)."""
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import Settings
 
     fields = Settings.model_fields
     return {name: value for name, value in vars(args).items() if name in fields}
@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         check_all()  # a warning on stderr per library whose internals moved
     try:
-        from dalil.indexer.settings import load_settings  # pydantic: after the arguments
+        from dalil.indexer import load_settings  # pydantic: after the arguments
 
         settings = load_settings(**settings_overrides(args))
         return int(args.func(args, settings))

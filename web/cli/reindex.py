@@ -19,12 +19,12 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dalil.indexer.errors import IndexLockedError
+from dalil.indexer import IndexLockedError
 from dalil.web.cli.options import add_command, add_indexing_options
 from dalil.web.cli.skipped import SkipPrinter, show_input_notes
 
 if TYPE_CHECKING:
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import Settings
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: cron and systemd treat it as "try again later"
 

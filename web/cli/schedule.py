@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dalil.web.cli.options import add_command
 
 if TYPE_CHECKING:
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise SettingsError(
             f"no sources configured: add [[sources]] tables (path = ...) to {config_path()}"
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C
     logging.getLogger("dalil.schedule").info("re-indexing %s every %g s", settings.index, seconds)
     run_forever_with_alerts(settings, seconds)

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dalil.indexer.models import FILTER_FIELDS, Filters
+from dalil.indexer import FILTER_FIELDS, Filters
 from dalil.web.cli.options import add_command
 from dalil.web.cli.terminal import make_console, print_response
 
 if TYPE_CHECKING:
-    from dalil.indexer.settings import Settings
+    from dalil.indexer import Settings
 
 # A query field's option on this command line (for messages about a bad value).
 OPTION_OF = {
@@ -82,9 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("dalil search: error: give a QUERY (or --queries FILE.jsonl)", file=sys.stderr)
         return 2
 
-    from dalil.search.errors import InvalidQueryError
-    from dalil.search.models import Query
-    from dalil.search.validation import validate_query
+    from dalil.search import InvalidQueryError, Query, validate_query
 
     query = Query(
         text=args.query,
@@ -107,13 +105,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidQueryError as exc:
         args.command_parser.error(f"{OPTION_OF.get(exc.field, exc.field)}: {exc.message}")
 
-    from dalil.indexer.encoders.lazy import load_all
+    from dalil.indexer import load_encoders_now
     from dalil.search import Searcher
 
     searcher = Searcher.open(settings, lazy=True)  # keyword mode never loads an encoder
     try:
         if query.mode != "keyword":
-            load_all(searcher.encoders)  # so that the time shown is the query's own
+            load_encoders_now(searcher.encoders)  # so that the time shown is the query's own
         response = searcher.search(query)
     finally:
         searcher.close()

@@ -11,7 +11,13 @@ from contextlib import AbstractContextManager
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import Settings, job_options, leaving_a_core_free, scheduled_run
+from dalil.indexer import (
+    Settings,
+    job_options,
+    leaving_a_core_free,
+    quiet_scheduler_logs,
+    scheduled_run,
+)
 from dalil.search import (
     Delivery,
     Searcher,
@@ -47,6 +53,7 @@ def start_reindexing(app: FastAPI, seconds: float) -> Any:
                 ),
             )
 
+    quiet_scheduler_logs()
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(job, **job_options(seconds))
     scheduler.start()
