@@ -103,35 +103,57 @@ def main() -> int:
         parts = []
         for i in range(args.runs):
             query = QUERIES[i % len(QUERIES)]
-            _, _, out, code = run_timed(
-                [py, "-c", BREAKDOWN, str(args.index), mode, query], env
-            )
+            _, _, out, code = run_timed([py, "-c", BREAKDOWN, str(args.index), mode, query], env)
             if code == 0:
                 parts.append(json.loads(out.strip().splitlines()[-1]))
         breakdown = {k: statistics.median(p[k] for p in parts) for k in parts[0]} if parts else {}
-        rows.append({"mode": mode, "wall": statistics.mean(walls), "cpu": statistics.mean(cpus),
-                     "query_ms": statistics.mean(tooks), "breakdown": breakdown})
+        rows.append(
+            {
+                "mode": mode,
+                "wall": statistics.mean(walls),
+                "cpu": statistics.mean(cpus),
+                "query_ms": statistics.mean(tooks),
+                "breakdown": breakdown,
+            }
+        )
     bad_wall, bad_cpu, _, bad_code = run_timed(
         [py, "-m", "dalil.web.cli.main", "search", "x", "-k", "500", "--index", str(args.index)],
         env,
     )
     load_after = os.getloadavg()[0]
-    print(f"index {args.index}, {args.runs} runs per mode, load average {load_before:.1f} "
-          f"before, {load_after:.1f} after, {len(os.sched_getaffinity(0))} usable cores")
-    print(f"{'mode':<9} {'wall s':>7} {'CPU s':>6} {'query ms':>8} | median breakdown, s: "
-          "import CLI / import engine / open index / load encoders / query")
+    print(
+        f"index {args.index}, {args.runs} runs per mode, load average {load_before:.1f} "
+        f"before, {load_after:.1f} after, {len(os.sched_getaffinity(0))} usable cores"
+    )
+    print(
+        f"{'mode':<9} {'wall s':>7} {'CPU s':>6} {'query ms':>8} | median breakdown, s: "
+        "import CLI / import engine / open index / load encoders / query"
+    )
     for row in rows:
         b = row["breakdown"]
-        parts = " / ".join(f"{b.get(k, float('nan')):.2f}" for k in
-                           ("import_cli", "import_engine", "open_index", "load_encoders", "query"))
-        print(f"{row['mode']:<9} {row['wall']:>7.2f} {row['cpu']:>6.2f} {row['query_ms']:>8.0f} "
-              f"| {parts}")
+        parts = " / ".join(
+            f"{b.get(k, float('nan')):.2f}"
+            for k in ("import_cli", "import_engine", "open_index", "load_encoders", "query")
+        )
+        print(
+            f"{row['mode']:<9} {row['wall']:>7.2f} {row['cpu']:>6.2f} {row['query_ms']:>8.0f} "
+            f"| {parts}"
+        )
     print(f"-k 500: exit {bad_code} after {bad_wall:.2f} s wall, {bad_cpu:.2f} s CPU")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = RESULTS / f"cli-startup-{stamp}.json"
-    path.write_text(json.dumps({"index": str(args.index), "rows": rows, "load": [load_before,
-                    load_after], "bad_k": [bad_wall, bad_cpu, bad_code]}, indent=1))
+    path.write_text(
+        json.dumps(
+            {
+                "index": str(args.index),
+                "rows": rows,
+                "load": [load_before, load_after],
+                "bad_k": [bad_wall, bad_cpu, bad_code],
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {path.relative_to(REPO)}")
     return 0
 

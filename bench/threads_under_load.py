@@ -28,7 +28,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from paths import DEFAULT_DATA, REPO, RESULTS, news_file
 
@@ -95,7 +94,8 @@ def main() -> int:
     for _ in range(args.rounds):
         for loaded in (False, True):
             busy = [
-                subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy if loaded else 0)
+                subprocess.Popen([sys.executable, "-c", SPIN])
+                for _ in range(args.busy if loaded else 0)
             ]
             try:
                 for setting in settings:
@@ -107,22 +107,35 @@ def main() -> int:
                 for process in busy:
                     process.kill()
                     process.wait()
-    print(f"{args.encoder}, {args.n} paragraphs, {cores} usable cores, load average "
-          f"{min(loads):.1f}-{max(loads):.1f} before runs; loaded = +{args.busy} spinning processes")
+    print(
+        f"{args.encoder}, {args.n} paragraphs, {cores} usable cores, load average "
+        f"{min(loads):.1f}-{max(loads):.1f} before runs; loaded = +{args.busy} spinning processes"
+    )
     print(f"{'threads':<12} {'machine':<8} {'wall s':>8} {'para/s':>8} {'CPU ms/para':>12}")
     table = []
     for (setting, machine), results in rows.items():
         wall = statistics.median(r["wall"] for r in results)
         cpu = statistics.median(r["cpu"] for r in results)
         n = results[0]["n"]
-        table.append({"threads": setting, "machine": machine, "wall": wall, "cpu": cpu, "n": n,
-                      "runs": results})
+        table.append(
+            {
+                "threads": setting,
+                "machine": machine,
+                "wall": wall,
+                "cpu": cpu,
+                "n": n,
+                "runs": results,
+            }
+        )
         print(f"{setting:<12} {machine:<8} {wall:>8.1f} {n / wall:>8.1f} {1000 * cpu / n:>12.1f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = RESULTS / f"threads-{args.encoder}-{stamp}.json"
-    path.write_text(json.dumps({"encoder": args.encoder, "cores": cores, "loads": loads,
-                                "rows": table}, indent=1))
+    path.write_text(
+        json.dumps(
+            {"encoder": args.encoder, "cores": cores, "loads": loads, "rows": table}, indent=1
+        )
+    )
     print(f"wrote {path.relative_to(REPO)}")
     return 0
 

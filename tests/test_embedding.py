@@ -166,7 +166,9 @@ def test_unknown_name_lists_the_built_in_encoders() -> None:
 
 
 def test_a_misspelled_built_in_name_is_caught_at_once() -> None:
-    with pytest.raises(EncoderError, match=r"unknown encoder 'e5-smal' \(did you mean 'e5-small'\?\)"):
+    with pytest.raises(
+        EncoderError, match=r"unknown encoder 'e5-smal' \(did you mean 'e5-small'\?\)"
+    ):
         load_encoder("e5-smal", threads=1)
 
 

@@ -25,7 +25,8 @@ def test_every_exported_name_resolves(face) -> None:
 def test_importing_the_faces_loads_no_heavy_module() -> None:
     code = (
         "import sys, dalil.indexer, dalil.search, dalil.web.cli.main; "
-        "print(sorted(m for m in ('numpy', 'faiss', 'whoosh', 'fastapi', 'torch') "
+        "print(sorted(m for m in ('numpy', 'faiss', 'whoosh', 'fastapi', 'torch', 'pydantic', "
+        "'rich', 'tqdm') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -46,6 +46,7 @@ log = logging.getLogger("dalil.reindex")
 
 MAX_URLS_RECORDED = 500  # per-URL outcomes of web sources kept in runs.jsonl
 
+
 def reindex(
     settings: Settings,
     *,

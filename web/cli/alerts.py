@@ -9,10 +9,13 @@ unknown alert.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import Settings, SettingsError
+from dalil.indexer import SettingsError
 from dalil.web.cli.options import add_command
+
+if TYPE_CHECKING:
+    from dalil.indexer import Settings
 
 
 def register(subparsers: Any) -> None:

@@ -69,7 +69,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     args, extra = parser.parse_known_args(argv)
     if not extra:
         return args
-    sub = _subparsers(parser).choices[args.command]
+    sub: argparse.ArgumentParser = _subparsers(parser).choices[args.command]
     known = [o for action in sub._actions for o in action.option_strings]
     message = f"unrecognized arguments: {' '.join(extra)}"
     first = next((x.split("=", 1)[0] for x in extra if x.startswith("-")), None)
