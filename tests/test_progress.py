@@ -70,7 +70,7 @@ def test_lines_per_stage_when_not_a_terminal() -> None:
 def test_one_bar_with_total_rate_and_eta_on_a_terminal() -> None:
     out = Terminal()
     plan = Plan(files=1, releases=2, new=2, changed=0, unchanged=0, to_embed=40)
-    progress = RunProgress(["use-m3"], enabled=True, plan=plan, stream=out)
+    progress = RunProgress(["use-m3"], enabled=True, plan=plan, stream=out, refresh_seconds=0)
     progress.read(2)
     progress.queued(40)
     for done in (8, 16, 40):
@@ -86,7 +86,7 @@ def test_one_bar_with_total_rate_and_eta_on_a_terminal() -> None:
 
 def test_total_grows_while_reading_without_a_plan() -> None:
     out = Terminal()
-    progress = RunProgress(["use-m3"], enabled=True, stream=out)
+    progress = RunProgress(["use-m3"], enabled=True, stream=out, refresh_seconds=0)
     progress.read()
     progress.queued(5)
     progress.encoded("use-m3", 5)

@@ -97,7 +97,9 @@ class RunProgress:
         enabled: bool,
         plan: Plan | None = None,
         stream: TextIO | None = None,
+        refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
+        self.refresh_seconds = refresh_seconds
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
         self.encoders = list(encoders)
@@ -198,12 +200,12 @@ class RunProgress:
                 unit=" paragraphs",
                 total=self._total() or None,
                 file=self.stream,
-                mininterval=REFRESH_SECONDS,
-                maxinterval=REFRESH_SECONDS,
+                mininterval=self.refresh_seconds,
+                maxinterval=max(self.refresh_seconds, 0.1),
                 dynamic_ncols=True,
                 leave=False,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total_fmt} "
-                "[{elapsed}<{remaining}, {rate_fmt}] {postfix}",
+                "[{elapsed}<{remaining}, {rate_fmt}]{postfix}",
             )
         return self._bar
 
