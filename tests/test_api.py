@@ -446,3 +446,19 @@ def test_missing_index_degrades_to_503(tmp_path: Path) -> None:
         page = client.get("/", params={"q": "x"})
         assert page.status_code == 503 and "text/html" in page.headers["content-type"]
         assert "No index yet" in page.text
+
+
+def test_took_ms_is_the_whole_request(write_client: TestClient) -> None:
+    """A write's took_ms covers the generation it built (recorded in runs.jsonl) and more: it
+    is counted from the request's arrival, not from inside the write."""
+    from dalil.indexer import last_runs
+
+    response = write_client.post(
+        "/api/documents", json={**NEW_RELEASE, "id": "took-ms-check"}, headers=AUTH
+    )
+    assert response.status_code == 201, response.text
+    settings = write_client.app.state.settings  # type: ignore[attr-defined]
+    (run,) = last_runs(Path(settings.index), n=1)
+    assert run.trigger == "api" and response.json()["took_ms"] >= run.seconds * 1000
+    found = search(write_client, q="rare lunar halo observatory", mode="keyword")
+    assert found["took_ms"] > 0

@@ -207,6 +207,7 @@ class RunProgress:
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total_fmt} "
                 "[{elapsed}<{remaining}, {rate_fmt}]{postfix}",
             )
+            self._bar.set_postfix_str(self._postfix(), refresh=False)
         return self._bar
 
     def _say(self, line: str) -> None:
