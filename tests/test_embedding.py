@@ -250,8 +250,11 @@ def test_encode_passages_checks_encoder_output() -> None:
         encode_passages(WrongShape(), ["a", "b"])
 
 
-def test_thread_caps_apply_per_batch_and_nest() -> None:
+def test_thread_caps_apply_per_batch_and_nest(monkeypatch) -> None:
+    from dalil.indexer.encoders import base
     from dalil.indexer.encoders.base import SMALL_BATCH, ThreadLimit, threads_at_most
+
+    monkeypatch.setattr(base._shared, "free", lambda: 64.0)  # an idle machine (test_threads.py)
 
     limit = ThreadLimit(4)
     assert limit.threads_for(SMALL_BATCH) == 4

@@ -147,6 +147,7 @@ def test_writer_process_reports_failures(tmp_path) -> None:
 def test_encoders_leave_a_core_only_while_the_writer_process_works(tmp_path, monkeypatch) -> None:
     KeywordStore.create(tmp_path / "kw").close()
     monkeypatch.setattr(pipeline, "usable_cores", lambda: 2)
+    monkeypatch.setattr(encoders_base._shared, "free", lambda: 64.0)  # an idle machine
     run = pipeline._Run.__new__(pipeline._Run)  # only the thread policy is under test
     run._keyword_proc = None
     assert run._encoder_threads() == 2  # small runs without a writer process: every core
