@@ -11,10 +11,13 @@ Exit status: 0 published (or already current), 2 on an error (CURRENT not moved)
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dalil.indexer import Settings, SettingsError, config_path
+from dalil.indexer import SettingsError
 from dalil.web.cli.options import add_command
+
+if TYPE_CHECKING:
+    from dalil.indexer import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +44,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     url = args.to or (settings.publish.to if settings.publish else None)
     if not url:
+        from dalil.indexer import config_path
+
         raise SettingsError(
             f"where to? give --to s3://BUCKET/PREFIX (or a directory), or a [publish] table "
             f"with to = ... in {config_path()}"

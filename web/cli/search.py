@@ -104,6 +104,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         validate_query(query)
     except InvalidQueryError as exc:
         args.command_parser.error(f"{OPTION_OF.get(exc.field, exc.field)}: {exc.message}")
+    if query.mode != "keyword":  # the encoders' libraries are loaded anyway: check them
+        from dalil.indexer.compat import check_all
+
+        check_all()
 
     from dalil.indexer import load_encoders_now
     from dalil.search import Searcher
