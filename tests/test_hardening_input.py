@@ -140,7 +140,9 @@ def test_a_full_disk_is_refused_before_encoding_in_one_line(
         "dalil.indexer.build.pipeline.encode_texts",
         lambda *a, **k: encoded.append(1),  # must never be reached
     )
-    status = main(["index", str(feed), "--index", str(tmp_path / "ix"), "--encoders", "hash-test"])
+    # --no-progress: off a terminal progress prints a line per stage (to do, embedding ...)
+    argv = ["index", str(feed), "--index", str(tmp_path / "ix"), "--encoders", "hash-test"]
+    status = main([*argv, "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and not encoded, err
     assert len(err) == 1 and err[0].startswith("dalil: error: not enough disk space")
