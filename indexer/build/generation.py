@@ -14,12 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from dalil.indexer.build.pipeline import COMMIT_RELEASES, apply_releases, delete_releases
 from dalil.indexer.build.progress import Plan
 from dalil.indexer.build.runs import PUBLISHED, UNCHANGED, RunRecord, append_run
 from dalil.indexer.encoders import embedding
+from dalil.indexer.encoders.lazy import lazy_encoders
 from dalil.indexer.errors import IndexMismatchError
 from dalil.indexer.generations.publish import migrate_legacy, publish_next
 from dalil.indexer.models import ReadFailure, Release
@@ -157,41 +156,10 @@ def _load(names: Sequence[str], settings: Settings) -> dict[str, Encoder]:
 
 
 def _lazy(names: Sequence[str], staging: Path, settings: Settings) -> dict[str, Encoder]:
-    dims = dict(read_manifest(staging / MANIFEST_NAME).encoders)
-    pool = _LazyEncoders(names, settings.threads)
-    return {name: _LazyEncoder(name, dims[name], pool) for name in names}
-
-
-class _LazyEncoders:
     """The index's encoders, loaded the first time a text has to be encoded (an unchanged
     paragraph needs none)."""
-
-    def __init__(self, names: Sequence[str], threads: int) -> None:
-        self.names = list(names)
-        self.threads = threads
-        self._loaded: dict[str, Encoder] | None = None
-
-    def get(self, name: str) -> Encoder:
-        if self._loaded is None:
-            self._loaded = dict(embedding.load_encoders(self.names, threads=self.threads))
-        return self._loaded[name]
-
-
-class _LazyEncoder:
-    def __init__(self, name: str, dim: int, pool: _LazyEncoders) -> None:
-        self.name = name
-        self.dim = dim
-        self._pool = pool
-
-    @property
-    def max_chars(self) -> int:
-        return self._pool.get(self.name).max_chars
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._pool.get(self.name).encode_passages(texts)
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._pool.get(self.name).encode_queries(texts)
+    dims = dict(read_manifest(staging / MANIFEST_NAME).encoders)
+    return dict(lazy_encoders({name: dims[name] for name in names}, threads=settings.threads))
 
 
 def index_sources(
