@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,24 +83,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("dalil search: error: give a QUERY (or --queries FILE.jsonl)", file=sys.stderr)
         return 2
 
-    from dalil.search import InvalidQueryError, Query, validate_query
+    from dalil.search import InvalidQueryError, validate_query
 
-    query = Query(
-        text=args.query,
-        mode=args.mode,
-        alpha=args.alpha,
-        k=args.k,
-        offset=args.offset,
-        sort=args.sort,
-        weaker=args.weaker,
-        filters=Filters(
-            date_from=args.date_from,
-            date_to=args.date_to,
-            source=args.source,
-            language=args.language,
-            category=args.category,
-        ),
-    )
+    query = replace(defaults_from_args(args), text=args.query)
     try:  # before anything is opened or loaded: a typo costs no start-up
         validate_query(query)
     except InvalidQueryError as exc:
