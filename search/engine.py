@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dalil.indexer.encoders.coverage import query_readers
 from dalil.indexer.encoders.embedding import Encoder, load_encoders
 from dalil.indexer.encoders.lazy import lazy_encoders
 from dalil.indexer.generations.publish import migrate_legacy
@@ -243,6 +244,9 @@ class Searcher:
         exact (no paragraph left unseen could enter them) and, with ``floor``, until every
         release scoring at or above ``floor`` is there (no unseen paragraph reaches it)."""
         retr = self._retrievers
+        if text:
+            # only the encoders trained on the query's language judge it
+            vectors = {name: vectors[name] for name in query_readers(vectors, text)}
         known: dict[int, StoredParagraph] = {}
         size = max(1, self.index.manifest.paragraphs)
         limit = max(STATS_DEPTH, 2 * need)

@@ -18,12 +18,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dalil.indexer.encoders.coverage import readers
 from dalil.search.calibration import STATS_DEPTH, group_calibrations, keyword_z
 from dalil.search.models import Mode
 from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved
 
 NEG_INF = float("-inf")
-LANGUAGE_TAU = 0.5  # softness, in z units, of "which language group does the dense side prefer"
+LANGUAGE_TAU = 1.0  # softness, in z units, of "which language group does the dense side prefer"
 LEAD_DEPTH = 10  # a side's confidence: how far its best item stands above its 10th
 
 
@@ -54,15 +55,15 @@ class Scorer:
         mean, std = self.calib.get(name, {}).get(group, self.pooled[name])
         return (score - mean) / std
 
-    def dense_sum(self, raw: Mapping[str, float], group: str) -> float:
-        """The encoders' weighted z-scores, summed."""
+    def dense(self, raw: Mapping[str, float], group: str, language: str | None = None) -> float:
+        """The encoders' weighted mean z-score in the paragraph's language group, over the
+        encoders that read its ``language`` (:func:`~dalil.indexer.encoders.coverage.readers`)."""
+        names = readers(list(raw), language)
         w = self.weights.encoders
-        return sum(w.get(name, 0.0) * self.z(name, s, group) for name, s in raw.items())
-
-    def dense(self, raw: Mapping[str, float], group: str) -> float:
-        """The encoders' weighted mean z-score in the paragraph's language group."""
-        total = sum(self.weights.encoders.get(name, 0.0) for name in raw)
-        return self.dense_sum(raw, group) / total if total > 0 else 0.0
+        total = sum(w.get(name, 0.0) for name in names)
+        if total <= 0:
+            return 0.0
+        return sum(w.get(name, 0.0) * self.z(name, raw[name], group) for name in names) / total
 
     def score(
         self, pid: int | None, raw: Mapping[str, float], group: str, language: str | None = None
@@ -72,17 +73,19 @@ class Scorer:
         kw = self.kw.get(pid, self.kw_floor) if pid is not None else self.kw_floor
         if self.mode == "keyword":
             return kw
+        language = language if language is not None else group
         if self.mode == "semantic":
-            return self.dense(raw, group)
+            return self.dense(raw, group, language)
         if self.alpha is not None:
-            return self.alpha * self.dense(raw, group) + (1.0 - self.alpha) * (kw - self.kw_floor)
-        offset = self.offsets.get(language if language is not None else group, self.kw_floor)
-        fused = self.dense_sum(raw, group) + self.weights.keyword * (kw - offset)
-        # Divided by the dense weight: the same ranking, and the score stays on semantic
-        # mode's scale (the dense mean z plus the keyword term in proportion), which the
-        # relevance threshold reads.
-        dense_weight = sum(self.weights.encoders.get(n, 0.0) for n in raw)
-        return fused / dense_weight if dense_weight > 0 else fused
+            dense = self.dense(raw, group, language)
+            return self.alpha * dense + (1.0 - self.alpha) * (kw - self.kw_floor)
+        offset = self.offsets.get(language, self.kw_floor)
+        # The keyword term is divided by the encoders' total weight: the score stays on
+        # semantic mode's scale (the dense mean z plus the keyword term in proportion),
+        # which the relevance threshold reads.
+        total = sum(self.weights.encoders.values())
+        keyword = self.weights.keyword * (kw - offset)
+        return self.dense(raw, group, language) + (keyword / total if total > 0 else keyword)
 
 
 def lead(values: list[float], depth: int = LEAD_DEPTH) -> float:
@@ -112,23 +115,22 @@ def side_weights(
 def language_preference(
     dense: Mapping[int, float], group_of: Mapping[int, str], tau: float = LANGUAGE_TAU
 ) -> dict[str, float]:
-    """For each language group, how clearly the dense side prefers it: a logistic function of
-    the margin between the group's best dense score and the best of every other group
-    (1.0 when there is only one group)."""
+    """For each language group, how clearly the dense side prefers it: a softmax, at
+    temperature ``tau``, over the groups' best dense scores (1.0 when there is only one
+    group; with two, the logistic function of their margin). A softmax rather than "this
+    group against the best other" keeps the shares summing to one however many languages
+    the archive holds: six near-equal groups get a sixth each, not a half each."""
     best: dict[str, float] = {}
     for doc, score in dense.items():
         g = group_of.get(doc, POOLED)
         if g not in best or score > best[g]:
             best[g] = score
-    out = {}
-    for g, score in best.items():
-        others = [s for h, s in best.items() if h != g]
-        if not others:
-            out[g] = 1.0
-            continue
-        margin = (score - max(others)) / tau
-        out[g] = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, margin))))
-    return out
+    if not best:
+        return {}
+    top = max(best.values())
+    weight = {g: math.exp(max(-60.0, (score - top) / tau)) for g, score in best.items()}
+    total = sum(weight.values())
+    return {g: w / total for g, w in weight.items()}
 
 
 def keyword_offsets(
@@ -136,15 +138,30 @@ def keyword_offsets(
     floor: float,
     group_of: Mapping[int, str],
     preference: Mapping[str, float],
+    unread_credit: float = 0.0,
 ) -> dict[str, float]:
     """Per group, the keyword value that counts as zero: the floor (no match) for a group the
     dense side prefers, the group's best keyword value for one it does not; in between,
-    blended by ``preference``. A group without keyword matches gets the floor either way."""
+    blended by ``preference``.
+
+    A group the keyword side cannot read (none of its matches are in that language) is not
+    evidence against its paragraphs: they are credited ``unread_credit`` above the floor,
+    in proportion to the share of the keyword matches that lie elsewhere. Without the
+    credit a paragraph in a language the query's words cannot match would rank as if the
+    keyword side had looked and found nothing, below every paragraph of the query's own
+    language that merely shares a common word."""
     best: dict[str, float] = {}
+    hits: dict[str, int] = {}
     for doc, z in kw.items():
         g = group_of.get(doc, POOLED)
         best[g] = max(best.get(g, floor), z)
-    return {g: (1.0 - p) * best.get(g, floor) + p * floor for g, p in preference.items()}
+        hits[g] = hits.get(g, 0) + 1
+    total = sum(hits.values())
+    out = {}
+    for g, p in preference.items():
+        unread = 1.0 - hits.get(g, 0) / total if total else 0.0
+        out[g] = (1.0 - p) * best.get(g, floor) + p * floor - unread * unread_credit
+    return out
 
 
 def build_scorer(
@@ -174,8 +191,14 @@ def build_scorer(
     plain = Weights(1.0, dict.fromkeys(dense, 1.0))
     scorer = Scorer(mode, alpha, kw, floor, calib, pooled, {}, plain)
     candidates = set().union(*(r.keys() for r in raw.values())) if raw else set()
+    languages = language_of if language_of is not None else group_of
+    # an encoder's lead is read on the paragraphs it can read (its z-scores elsewhere are noise)
     dense_z = {
-        name: {p: scorer.z(name, scores[p], group_of.get(p, POOLED)) for p in candidates}
+        name: {
+            p: scorer.z(name, scores[p], group_of.get(p, POOLED))
+            for p in candidates
+            if name in readers(list(raw), languages.get(p))
+        }
         for name, scores in raw.items()
     }
     weights = side_weights(keyword if mode == "hybrid" else None, kw, dense_z)
@@ -183,12 +206,18 @@ def build_scorer(
     if mode != "hybrid" or alpha is not None:
         return scorer
     dense_scores = {
-        pid: scorer.dense({n: raw[n][pid] for n in raw}, group_of.get(pid, POOLED))
+        pid: scorer.dense(
+            {n: raw[n][pid] for n in raw}, group_of.get(pid, POOLED), languages.get(pid)
+        )
         for pid in candidates
     }
-    languages = language_of if language_of is not None else group_of
     preference = language_preference(dense_scores, languages)
-    offsets = keyword_offsets(kw, floor, languages, preference)
+    # the credit of an unread paragraph: between no match (the floor) and a typical match
+    # (z = 0), nearer a typical match the more the query trusts its dense side: a confident
+    # keyword side would probably have found the answer had it been readable
+    dense_total = sum(weights.encoders.values())
+    confidence = dense_total / (dense_total + weights.keyword) if dense_total > 0 else 0.0
+    offsets = keyword_offsets(kw, floor, languages, preference, -floor * confidence)
     return Scorer(mode, alpha, kw, floor, calib, pooled, offsets, weights)
 
 

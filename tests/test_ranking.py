@@ -4,6 +4,7 @@ language's answer, ties, empty sides, per-query weights."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import pytest
@@ -189,6 +190,61 @@ def test_language_preference_and_offsets():
     kw, group_of = {1: 2.0, 2: 1.0}, {1: "ar", 2: "ar", 3: "en"}
     assert keyword_offsets(kw, -1.0, group_of, {"ar": 1.0, "en": 0.0}) == {"ar": -1.0, "en": -1.0}
     assert keyword_offsets(kw, -1.0, group_of, {"ar": 0.0, "en": 1.0}) == {"ar": 2.0, "en": -1.0}
+
+
+def test_language_preference_is_a_softmax_over_any_number_of_languages():
+    # two languages: the logistic function of the margin, as before
+    two = language_preference({1: 2.0, 2: 1.0}, {1: "en", 2: "ar"}, tau=1.0)
+    assert two["en"] == pytest.approx(1 / (1 + math.exp(-1.0)))
+    # six near-equal languages share the preference instead of each getting about a half
+    scores = {i: 1.0 + 0.01 * i for i in range(6)}
+    six = language_preference(scores, {i: f"l{i}" for i in range(6)}, tau=1.0)
+    assert sum(six.values()) == pytest.approx(1.0)
+    assert max(six.values()) < 0.2
+
+
+def test_an_unread_language_is_credited_not_punished():
+    kw, group_of = {1: 2.0, 2: 1.0}, {1: "ar", 2: "ar", 3: "en"}
+    offsets = keyword_offsets(kw, -1.0, group_of, {"ar": 0.5, "en": 0.5}, unread_credit=0.6)
+    assert offsets["ar"] == pytest.approx(0.5 * 2.0 + 0.5 * -1.0)  # read: no credit
+    assert offsets["en"] == pytest.approx(-1.0 - 0.6)  # unread: credited above the floor
+    # a language holding a third of the matches is a third read
+    kw3, g3 = {1: 2.0, 2: 1.0, 3: 0.5}, {1: "ar", 2: "ar", 3: "en"}
+    o3 = keyword_offsets(kw3, -1.0, g3, {"ar": 1.0, "en": 1.0}, unread_credit=0.6)
+    assert o3["en"] == pytest.approx(-1.0 - 0.6 * (1 - 1 / 3))
+
+
+def test_six_languages_keyword_matches_in_one_do_not_sink_the_others():
+    # Arabic query over six languages, the answer (1) in Greek: the dense side prefers it
+    # by a modest margin; Arabic paragraphs match the query's words but the keyword side
+    # has no clear winner. Without the credit for unread languages, every Greek, Thai, ...
+    # paragraph counted as "looked at and found nothing" and the Arabic matches won.
+    languages = ["ar", "el", "en", "hi", "th", "vi"]
+    scores: dict[int, float] = {}
+    group_of: dict[int, str] = {}
+    for n, lang in enumerate(languages):
+        for i in range(40):
+            pid = 1000 * (n + 1) + i
+            scores[pid] = 0.5 - 0.004 * i
+            group_of[pid] = lang
+    scores[1], group_of[1] = 0.60, "el"
+    scores[2], group_of[2] = 0.58, "ar"
+    kw = [(2, 9.0)] + [(1000 + i, 8.5 - 0.05 * i) for i in range(40)]
+    assert rank("hybrid", kw, {"e": scores}, group_of)[0] == 1
+    # the same archive with the answer in Arabic: the keyword side's match still counts
+    kw_clear = [(2, 30.0)] + [(1000 + i, 8.5 - 0.05 * i) for i in range(40)]
+    assert rank("hybrid", kw_clear, {"e": scores}, group_of)[0] == 2
+
+
+def test_a_paragraph_is_scored_by_the_encoders_that_read_its_language():
+    # use-m3 was not trained on Greek: its scores of Greek paragraphs are noise, and here
+    # they favour paragraph 1; e5-small, which reads Greek, prefers paragraph 2.
+    group_of = {1: "el", 2: "el", **{100 + i: "el" for i in range(30)}}
+    e5 = spread({1: 0.5, 2: 0.7})
+    use = spread({1: 0.95, 2: 0.3})
+    assert rank("semantic", None, {"e5-small": e5, "use-m3": use}, group_of)[0] == 2
+    # the same scores under an encoder name without a language list count as they are
+    assert rank("semantic", None, {"e5-small": e5, "other": use}, group_of)[0] == 1
 
 
 # -- fixed blends and the unseen bound ---------------------------------------------------------

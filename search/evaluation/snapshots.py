@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dalil.indexer.encoders.coverage import query_readers
 from dalil.search.engine import Searcher
 from dalil.search.evaluation.sets import Relevant
 from dalil.search.grouping import group_by_release
@@ -90,15 +91,14 @@ def rank_snapshot(
     kw_list = snap.keyword.ranking[:FIRST_PASS]
     exhausted = snap.keyword.exhausted and len(kw_list) == len(snap.keyword.ranking)
     keyword = Retrieved(kw_list, exhausted)
+    # the encoders that read the query's language, as the searcher chooses them
+    able = query_readers(snap.dense, snap.text)
+    dense = {n: d for n, d in snap.dense.items() if n in able} if mode != "keyword" else {}
     ids = {d for d, _ in kw_list} if mode != "semantic" else set()
-    if mode != "keyword":
-        for d in snap.dense.values():
-            for ranking in d.groups.values():
-                ids.update(p for p, _ in ranking)
-    dense = snap.dense if mode != "keyword" else {}
-    raw = {name: {i: scores[i] for i in ids if i in scores} for name, scores in snap.raw.items()}
-    if mode == "keyword":
-        raw = {}
+    for d in dense.values():
+        for ranking in d.groups.values():
+            ids.update(p for p, _ in ranking)
+    raw = {name: {i: snap.raw[name][i] for i in ids if i in snap.raw[name]} for name in dense}
     scorer = factory(
         mode, alpha, keyword if mode != "semantic" else None, dense, raw, snap.group_of
     )
