@@ -17,7 +17,7 @@ from dalil.search.models import Mode
 
 # A keyword match scores above 0; the engine deepens the keyword list until it is exhausted.
 KEYWORD_FLOOR = 0.0
-THRESHOLDS: dict[str, float] = {"semantic": 1.5, "hybrid": 1.5}
+THRESHOLDS: dict[str, float] = {"semantic": 1.5, "hybrid": 1.75}
 # The fused scores are z-scores over the query's candidates; over n values no z-score
 # exceeds about sqrt(n), so a tiny archive (or a narrow filter) lowers the threshold to
 # SMALL_SET * sqrt(n) -- else its best release could never count as a match.
