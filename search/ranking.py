@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dalil.indexer.encoders.coverage import readers
+from dalil.indexer.encoders.coverage import reader_probes, readers
 from dalil.search.calibration import STATS_DEPTH, group_calibrations, keyword_z
 from dalil.search.models import Mode
 from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved
@@ -71,15 +71,21 @@ class Scorer:
         """The fused score of a paragraph (``pid`` None: one no keyword list returned) of
         calibration ``group`` and ``language`` (default: the group)."""
         kw = self.kw.get(pid, self.kw_floor) if pid is not None else self.kw_floor
+        language = language if language is not None else group
+        return self.fuse(kw, raw, group, language, self.offsets.get(language, self.kw_floor))
+
+    def fuse(
+        self, kw: float, raw: Mapping[str, float], group: str, language: str | None, offset: float
+    ) -> float:
+        """The fused score of keyword value ``kw`` and raw dense scores ``raw``, the keyword
+        value ``offset`` counting as zero."""
         if self.mode == "keyword":
             return kw
-        language = language if language is not None else group
         if self.mode == "semantic":
             return self.dense(raw, group, language)
         if self.alpha is not None:
             dense = self.dense(raw, group, language)
             return self.alpha * dense + (1.0 - self.alpha) * (kw - self.kw_floor)
-        offset = self.offsets.get(language, self.kw_floor)
         # The keyword term is divided by the encoders' total weight: the score stays on
         # semantic mode's scale (the dense mean z plus the keyword term in proportion),
         # which the relevance threshold reads.
@@ -232,6 +238,10 @@ def unseen_bound(
     groups: set[str] = {POOLED}
     for d in dense.values():
         groups.update(d.groups)
+    # An unseen paragraph may be in any language: try every set of encoders that can read
+    # one, and the most favourable keyword offset (a credited, unread language's).
+    probes = reader_probes(list(dense))
+    offset = min([scorer.kw_floor, *scorer.offsets.values()])
     bound = NEG_INF
     for group in groups:
         floors = {}
@@ -239,7 +249,8 @@ def unseen_bound(
             floors[name] = d.floors.get(group, d.last)
         if not floors or any(f == NEG_INF for f in floors.values()):
             continue  # some encoder's list holds every paragraph of this group
-        bound = max(bound, scorer.score(None, floors, group))
+        for language in probes:
+            bound = max(bound, scorer.fuse(scorer.kw_floor, floors, group, language, offset))
     return bound
 
 

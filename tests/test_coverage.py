@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dalil.indexer.build.pipeline import apply_releases
-from dalil.indexer.encoders.coverage import covers, readers
+from dalil.indexer.encoders.coverage import covers, reader_probes, readers
 from dalil.indexer.encoders.embedding import load_encoders
 from dalil.indexer.models import Filters, Release
 from dalil.indexer.settings import load_settings
@@ -42,6 +42,16 @@ def test_readers_keep_order_and_fall_back_to_all() -> None:
     assert readers(both, "ar") == both
     assert readers(both, "el") == ["e5-small"]
     assert readers(["use-m3"], "el") == ["use-m3"]  # a noisy list beats none
+
+
+def test_reader_probes_give_one_language_per_reader_set() -> None:
+    probes = reader_probes(["e5-small", "use-m3"])
+    assert {tuple(readers(["e5-small", "use-m3"], p)) for p in probes} == {
+        ("e5-small", "use-m3"),
+        ("e5-small",),
+    }
+    assert reader_probes(["use-m3"]) == [None]
+    assert reader_probes(["e5-small", "mine"]) == [None]
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from dalil.search.ranking import (
     side_weights,
     unseen_bound,
 )
-from dalil.search.retrievers import DenseRetrieved, Retrieved
+from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved
 
 NEG_INF = float("-inf")
 
@@ -271,3 +271,28 @@ def test_unseen_bound_is_above_every_unseen_paragraph():
     unseen = [scorer.score(None, {"e": scores[i]}, "ar") for i in range(20, 50) if i != 30]
     assert all(u <= bound for u in unseen)
     assert isinstance(scorer, Scorer)
+
+
+def test_unseen_bound_covers_a_credited_language_inside_the_pooled_group():
+    # Greek is a small language, calibrated in the pooled group "*" but credited as a
+    # language the keyword side cannot read: its unseen paragraphs get the credit too.
+    ar = {i: 0.9 - 0.005 * i for i in range(40)}
+    pooled = {100 + i: 0.7 - 0.005 * i for i in range(60)}
+    group_of = {**dict.fromkeys(ar, "ar"), **dict.fromkeys(pooled, POOLED)}
+    language_of = {**dict.fromkeys(ar, "ar"), **dict.fromkeys(pooled, "el")}
+    seen_pooled = dict(list(pooled.items())[:20])
+    dense = {
+        "e": DenseRetrieved(
+            {"ar": list(ar.items()), POOLED: list(seen_pooled.items())},
+            {"ar": NEG_INF, POOLED: min(seen_pooled.values())},
+            min(seen_pooled.values()),
+        )
+    }
+    kw = Retrieved([(i, 9.0 - 0.2 * i) for i in range(40)], True)
+    ids = set(ar) | set(seen_pooled)
+    raw = {"e": {i: (ar | pooled)[i] for i in ids}}
+    scorer = build_scorer("hybrid", None, kw, dense, raw, group_of, language_of)
+    assert scorer.offsets["el"] < scorer.kw_floor  # credited
+    bound = unseen_bound(scorer, kw, dense)
+    unseen = [scorer.score(None, {"e": pooled[i]}, POOLED, "el") for i in pooled if i not in ids]
+    assert max(unseen) <= bound

@@ -48,6 +48,18 @@ def _readers(encoders: tuple[str, ...], language: str | None) -> tuple[str, ...]
     return able or encoders
 
 
+def reader_probes(encoders: Collection[str]) -> list[str | None]:
+    """One language for each distinct answer :func:`readers` can give for ``encoders``
+    (``None`` stands for "every encoder"): what a bound over every paragraph, whatever its
+    language, has to try."""
+    names = list(encoders)
+    probes: dict[tuple[str, ...], str | None] = {tuple(names): None}
+    languages = sorted(set().union(*(LANGUAGES.get(name, frozenset()) for name in names)))
+    for language in [*languages, "zz"]:  # "zz": a language no list holds
+        probes.setdefault(_readers(tuple(names), language), language)
+    return list(probes.values())
+
+
 def query_readers(encoders: Collection[str], text: str) -> list[str]:
     """The encoders that read the language of the query ``text``. The language is detected
     only when the answer can depend on it (two encoders or more, one with a list): the
@@ -60,4 +72,4 @@ def query_readers(encoders: Collection[str], text: str) -> list[str]:
     return readers(names, detect_language(text))
 
 
-__all__ = ["LANGUAGES", "covers", "query_readers", "readers"]
+__all__ = ["LANGUAGES", "covers", "query_readers", "reader_probes", "readers"]
