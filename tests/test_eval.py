@@ -16,6 +16,7 @@ from dalil.indexer.settings import load_settings
 from dalil.search.evaluation.runner import (
     CachingEncoder,
     EmbeddingCache,
+    SetResult,
     format_summary,
     run_benchmark,
 )
@@ -210,3 +211,17 @@ def test_jsonl_pair_and_multiple_relevant(tmp_path: Path):
         (1 + 1 / np.log2(4)) / (1 + 1 / np.log2(3))
     )
     assert recall_at(["b"], ("a", "b"), 10) == 0.5 and mrr_at(["z", "a"], ("a", "b")) == 0.5
+
+
+def test_summary_says_why_a_set_misses() -> None:
+    def result(name: str, keyword: float, semantic: float, hybrid: float) -> SetResult:
+        values = {"keyword": keyword, "semantic": semantic, "rrf60": 0.0, "fixed2/3": 0.0}
+        values["hybrid"] = hybrid
+        return SetResult(name, 10, {m: {"ndcg@10": v} for m, v in values.items()})
+
+    results = [result("ar>ar", 0.95, 0.90, 0.94), result("el>ar", 0.1, 0.8, 0.81)]
+    lines = format_summary(results).splitlines()
+    assert lines[-2].endswith("below parts (-0.010); below target")
+    assert lines[-1].endswith("ok")
+    # one-encoder runs: the default encoders' targets do not apply
+    assert format_summary(results, targets=False).splitlines()[-2].endswith("below parts (-0.010)")

@@ -35,7 +35,9 @@ from dalil.search.evaluation.snapshots import capture, save
 from dalil.search.grouping import group_by_release
 
 METHODS = ("keyword", "semantic", "rrf60", "fixed2/3", "hybrid")
+# the first quality issue's targets, set for the default encoders (e5-small + use-m3)
 TARGETS = {"ar>ar": 0.96, "en>ar": 0.90, "en>en": 0.98}
+DEFAULT_ENCODERS = ("e5-small", "use-m3")
 
 
 class EmbeddingCache:
@@ -214,7 +216,11 @@ def run_benchmark(
                     index.close()
     finally:
         cache.close()
-    print(format_summary(results), file=out, flush=True)
+    print(
+        format_summary(results, targets=sorted(encoders) == sorted(DEFAULT_ENCODERS)),
+        file=out,
+        flush=True,
+    )
     return results
 
 
@@ -226,20 +232,24 @@ def format_set(result: SetResult, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def format_summary(results: Sequence[SetResult]) -> str:
-    """nDCG@10 per set and method, with the checks: hybrid >= target and >= the better of
-    keyword and semantic."""
+def format_summary(results: Sequence[SetResult], *, targets: bool = True) -> str:
+    """nDCG@10 per set and method, with the checks: hybrid >= the better of keyword and
+    semantic ("below parts" by how much) and, with ``targets`` (the default encoders, for which
+    they were set), hybrid >= the set's target."""
     head = f"{'set':<12}{'queries':>8}" + "".join(f"{m:>10}" for m in METHODS)
     lines = ["\n## nDCG@10 summary", head + f"{'target':>8}  check"]
     for r in results:
         nd = {m: r.metrics[m]["ndcg@10"] for m in METHODS}
-        best_single = max(nd["keyword"], nd["semantic"])
-        target = TARGETS.get(r.name)
-        ok = nd["hybrid"] >= best_single - 1e-9 and (target is None or nd["hybrid"] >= target)
+        gap = nd["hybrid"] - max(nd["keyword"], nd["semantic"])
+        target = TARGETS.get(r.name) if targets else None
+        misses = [f"below parts ({gap:+.3f})"] if gap < -1e-9 else []
+        if target is not None and nd["hybrid"] < target:
+            misses.append("below target")
         lines.append(
             f"{r.name:<12}{r.queries:>8}"
             + "".join(f"{nd[m]:>10.3f}" for m in METHODS)
             + (f"{target:>8.2f}" if target else f"{'-':>8}")
-            + ("  ok" if ok else "  MISS")
+            + "  "
+            + ("; ".join(misses) if misses else "ok")
         )
     return "\n".join(lines)
