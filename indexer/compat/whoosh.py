@@ -11,10 +11,17 @@ speed.
 
 :func:`deleted_docs` reads ``SegmentReader.deleted_docs_set`` (not part of the
 ``IndexReader`` interface); the fallback asks ``is_deleted`` document by document.
+
+:func:`is_damage` tells a damaged segment file from a bug: Whoosh reports some damage as
+``struct``/``zlib``/OS errors and some as a bare ``Exception`` raised in its own code (e.g.
+"Block tag error" when a posting block's header is gone).
 """
 
 from __future__ import annotations
 
+import struct
+import zlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -165,3 +172,29 @@ def deleted_docs(leaf: Any) -> np.ndarray:
         return np.fromiter(getattr(leaf, READER_ATTRIBUTE), dtype=np.int64)
     n = leaf.doc_count_all()
     return np.fromiter((d for d in range(n) if leaf.is_deleted(d)), dtype=np.int64)
+
+
+# What a truncated or overwritten segment file raises while it is read.
+READ_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    ValueError,
+    IndexError,
+)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether ``exc``, raised while reading an index, means a damaged file: one of
+    :data:`READ_ERRORS`, or a bare ``Exception`` raised inside the whoosh package."""
+    if isinstance(exc, READ_ERRORS):
+        return True
+    if type(exc) is not Exception:
+        return False
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    return last is not None and "whoosh" in Path(last.tb_frame.f_code.co_filename).parts

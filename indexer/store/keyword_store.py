@@ -15,9 +15,7 @@ compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range i
 
 from __future__ import annotations
 
-import struct
 import threading
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -35,6 +33,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from dalil.indexer.compat import whoosh as compat_whoosh
 from dalil.indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
 from dalil.indexer.models import VALUE_FILTERS, Filters, StoredParagraph
 from dalil.indexer.store.keyword_scoring import Bm25fScorer, WeightedTerm, docs_matching
@@ -291,7 +290,9 @@ class KeywordStore:
                     return []
                 pids = searcher.reader().column_reader("pid")
                 return [(int(pids[docnum]), score) for docnum, score in top]
-            except (OSError, EOFError, struct.error, zlib.error, ValueError, IndexError) as exc:
+            except Exception as exc:
+                if not compat_whoosh.is_damage(exc):
+                    raise
                 # a damaged segment file (truncated, overwritten): this request fails with a
                 # 503, the process lives on (no mmap, so no SIGBUS)
                 raise IndexCorruptError(
