@@ -29,7 +29,7 @@ from dalil.indexer.readers.isolation import unexpected_reason
 from dalil.indexer.readers.jsonl import read_json_file, read_jsonl_file
 from dalil.indexer.readers.text import read_markdown_file, read_text_file
 
-__all__ = ["SOURCE_SUFFIXES", "HOUSEKEEPING_NAMES", "read_sources", "reader_for"]
+__all__ = ["SOURCE_SUFFIXES", "HOUSEKEEPING_NAMES", "read_sources", "reader_for", "walk_folder"]
 
 log = logging.getLogger("dalil.readers")
 
@@ -89,7 +89,7 @@ def _read_path(path: Path, seen_files: set[str], years: tuple[int, int]) -> Iter
         return
     if path.is_dir():
         found = False
-        for entry in _walk(path, set()):
+        for entry in walk_folder(path, set()):
             if isinstance(entry, ReadFailure):
                 yield entry
                 continue
@@ -102,9 +102,14 @@ def _read_path(path: Path, seen_files: set[str], years: tuple[int, int]) -> Iter
     yield from _read_file(path, path.parent, seen_files, years)
 
 
-def _walk(folder: Path, visited: set[str]) -> Iterator[Path | ReadFailure]:
-    """Readable-looking files under ``folder``, depth first in name order (symlinked folders
-    are followed once)."""
+def walk_folder(
+    folder: Path, visited: set[str], unsupported: list[Path] | None = None
+) -> Iterator[Path | ReadFailure]:
+    """Readable-looking files under ``folder``, depth first in name order (hidden entries
+    skipped, housekeeping files such as README left out, symlinked folders followed once:
+    ``visited`` holds the real paths of folders walked). Files of a type no reader takes are
+    appended to ``unsupported`` when it is given; a folder that cannot be listed is a
+    :class:`ReadFailure`."""
     real = os.path.realpath(folder)
     if real in visited:
         return
@@ -124,8 +129,13 @@ def _walk(folder: Path, visited: set[str]) -> Iterator[Path | ReadFailure]:
         except OSError:
             is_dir = False
         if is_dir:
-            yield from _walk(path, visited)
-        elif reader_for(path) and entry.name.split(".", 1)[0].lower() not in HOUSEKEEPING_NAMES:
+            yield from walk_folder(path, visited, unsupported)
+        elif entry.name.split(".", 1)[0].lower() in HOUSEKEEPING_NAMES:
+            continue
+        elif reader_for(path) is None:
+            if unsupported is not None:
+                unsupported.append(path)
+        else:
             yield path
 
 
