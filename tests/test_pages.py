@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlparse
 from fastapi.testclient import TestClient
 from web_fixtures import FOUNDING_ID, SCRIPT_ID
 
-from dalil.web.server.templating import excerpt, marked, readable_date, safe_url, text_dir
+from dalil.web.server.i18n import Ui
+from dalil.web.server.templating import excerpt, marked, safe_url, text_dir
 
 
 def page(client: TestClient, url: str = "/", status: int = 200, **params: object) -> str:
@@ -152,6 +153,7 @@ def test_static_files_and_no_external_requests(hash_client: TestClient) -> None:
 
 
 def test_display_helpers() -> None:
+    readable_date = Ui("en").date  # what the templates call as ui.date
     assert readable_date("2018-02-18") == "18 Feb 2018"
     assert readable_date("2018-06-05T12:00:00+04:00") == "5 Jun 2018"
     assert readable_date("sometime") == "sometime" and readable_date(None) == ""

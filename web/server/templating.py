@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 from pathlib import Path
@@ -26,18 +25,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def readable_date(value: str | None) -> str:
-    """``2018-02-18`` (or an ISO timestamp) → ``18 Feb 2018``; anything else unchanged."""
-    if not value:
-        return ""
-    try:
-        day = dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def text_dir(language: str | None) -> str:
@@ -142,7 +129,6 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["readable_date"] = readable_date
     env.filters["text_dir"] = text_dir
     env.filters["lang_attr"] = lang_attr
     env.filters["language_name"] = language_name
