@@ -33,6 +33,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index_speed import parse_stages  # the CLI's one "stages:" line, read one way
 from paths import DEFAULT_DATA, REPO, RESULTS, news_file
 
 from dalil.indexer import readers
@@ -70,15 +71,6 @@ def make_slice(news: Path, paragraphs: int, out: Path) -> tuple[int, int]:
             if count >= paragraphs:
                 break
     return articles, count
-
-
-def parse_stages(output: str) -> dict[str, float]:
-    match = re.search(r"^stages: (.*)$", output, re.M)
-    if not match:
-        return {}
-    return {
-        name: float(secs) for name, secs in re.findall(r"([\w:.\-]+) ([\d.]+) s", match.group(1))
-    }
 
 
 def dalil(*args: str) -> subprocess.CompletedProcess[str]:
