@@ -24,7 +24,7 @@ import numpy as np
 from dalil.indexer.build.pipeline import apply_releases
 from dalil.indexer.encoders.embedding import Encoder
 from dalil.indexer.models import Filters, text_hash
-from dalil.indexer.settings import Settings
+from dalil.indexer.settings import DEFAULT_ENCODERS, Settings
 from dalil.indexer.store.index import Index
 from dalil.search.calibration import STATS_DEPTH
 from dalil.search.engine import Searcher
@@ -35,9 +35,8 @@ from dalil.search.evaluation.snapshots import capture, save
 from dalil.search.grouping import group_by_release
 
 METHODS = ("keyword", "semantic", "rrf60", "fixed2/3", "hybrid")
-# the first quality issue's targets, set for the default encoders (e5-small + use-m3)
+# the first quality issue's targets, set for the default encoders (settings.DEFAULT_ENCODERS)
 TARGETS = {"ar>ar": 0.96, "en>ar": 0.90, "en>en": 0.98}
-DEFAULT_ENCODERS = ("e5-small", "use-m3")
 
 
 class EmbeddingCache:
@@ -217,7 +216,7 @@ def run_benchmark(
     finally:
         cache.close()
     print(
-        format_summary(results, targets=sorted(encoders) == sorted(DEFAULT_ENCODERS)),
+        format_summary(results, targets=sorted(encoders) == sorted(DEFAULT_ENCODERS.split(","))),
         file=out,
         flush=True,
     )
