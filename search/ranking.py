@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from dalil.indexer.encoders.coverage import reader_probes, readers
 from dalil.search.calibration import STATS_DEPTH, group_calibrations, keyword_z
@@ -34,6 +35,11 @@ class Weights:
 
     keyword: float
     encoders: Mapping[str, float]
+
+    @cached_property
+    def dense_total(self) -> float:
+        """The encoders' summed weight (read for every fused paragraph: computed once)."""
+        return sum(self.encoders.values())
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ class Scorer:
         # The keyword term is divided by the encoders' total weight: the score stays on
         # semantic mode's scale (the dense mean z plus the keyword term in proportion),
         # which the relevance threshold reads.
-        total = sum(self.weights.encoders.values())
+        total = self.weights.dense_total
         keyword = self.weights.keyword * (kw - offset)
         return self.dense(raw, group, language) + (keyword / total if total > 0 else keyword)
 
@@ -221,7 +227,7 @@ def build_scorer(
     # the credit of an unread paragraph: between no match (the floor) and a typical match
     # (z = 0), nearer a typical match the more the query trusts its dense side: a confident
     # keyword side would probably have found the answer had it been readable
-    dense_total = sum(weights.encoders.values())
+    dense_total = weights.dense_total
     confidence = dense_total / (dense_total + weights.keyword) if dense_total > 0 else 0.0
     offsets = keyword_offsets(kw, floor, languages, preference, -floor * confidence)
     return Scorer(mode, alpha, kw, floor, calib, pooled, offsets, weights)
