@@ -40,13 +40,23 @@ def rank(
     group_of: Mapping[int, str],
     *,
     alpha: float | None = None,
+    query_language: str | None = None,
 ) -> list[int]:
     """Paragraph ids best first, the way the searcher ranks its candidates."""
     kw = Retrieved(keyword, True) if keyword is not None else None
     dense = {n: dense_lists(s, group_of) for n, s in encoders.items()}
     ids = set(group_of)
     raw = {n: {i: s[i] for i in ids} for n, s in encoders.items()}
-    scorer = build_scorer(mode, alpha, kw, dense, raw, group_of)  # type: ignore[arg-type]
+    scorer = build_scorer(
+        mode,  # type: ignore[arg-type]
+        alpha,
+        kw,
+        dense,
+        raw,
+        group_of,
+        None,
+        query_language,
+    )
     fused = [(i, scorer.score(i, {n: r[i] for n, r in raw.items()}, group_of[i])) for i in ids]
     if mode == "keyword":
         fused = [(i, s) for i, s in fused if i in dict(keyword or [])]
