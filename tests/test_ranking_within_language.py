@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ranking_fixtures import dense_lists, rank, spread
 
 from dalil.indexer.build.pipeline import apply_releases
 from dalil.indexer.encoders.coverage import query_language, ranks_passages
@@ -20,7 +21,6 @@ from dalil.indexer.store.index import Index
 from dalil.search.engine import Searcher
 from dalil.search.ranking import build_scorer, unseen_bound
 from dalil.search.retrievers import DenseRetrieved, Retrieved
-from tests.test_ranking import dense_lists, rank, spread
 
 NEG_INF = float("-inf")
 
