@@ -32,7 +32,7 @@ ARABIC = dict.fromkeys(E5, "ar")
 
 
 def test_the_encoders_roles_come_from_their_documentation():
-    assert not ranks_passages("use-m3")
+    assert not ranks_passages("use-m3") and not ranks_passages("hash-test")
     assert ranks_passages("e5-small")
     assert ranks_passages("some-sentence-transformers-model")
     # detected only when it can matter; Arabic by its script; undetermined is None
@@ -110,9 +110,10 @@ def test_the_unseen_bound_holds_with_the_order_of_the_querys_language(e5, use, s
 
 @pytest.mark.slow
 def test_the_searcher_orders_the_querys_language_apart(tmp_path: Path) -> None:
-    """Real use-m3 beside the deterministic test encoder (which is taken to rank passages):
-    the searcher passes an Arabic query's language to the ranking, which orders the Arabic
-    paragraphs apart; an English query over Arabic paragraphs leaves them as they were."""
+    """Real e5-small and use-m3: the searcher passes an Arabic query's language to the
+    ranking, which orders the Arabic paragraphs apart; an English query over Arabic
+    paragraphs leaves them as they were; beside the hash-test double (trained for nothing,
+    like use-m3 for ranking) nothing is reordered."""
     texts = (
         "وقعت الوزارة اتفاقية لأمن الطاقة مع الحلف.",
         "افتتح الوزير معرضا للكتاب في العاصمة.",
@@ -121,19 +122,24 @@ def test_the_searcher_orders_the_querys_language_apart(tmp_path: Path) -> None:
     releases = [
         Release(f"ar{i}", f"خبر {i}", (text,), "t", language="ar") for i, text in enumerate(texts)
     ]
-    path = tmp_path / "index"
-    settings = load_settings(index=path, encoders="hash-test,use-m3", threads=1)
-    encoders = load_encoders(["hash-test", "use-m3"], threads=1)
-    index = Index.create(path, encoders)
-    apply_releases(index, encoders, settings, releases)
-    with Searcher(index, encoders, settings) as searcher:
-        orders = {}
-        for text in ("ماذا قالت الوزارة عن أمن الطاقة؟", "What did the ministry say on energy?"):
-            vectors = searcher.retrievers.query_vectors(text)
-            ranked = searcher.rank(text, vectors, "hybrid", None, Filters(), 3)
-            orders[text[:5]] = ranked.scorer.order
-            assert len(ranked.releases) == 3
-    index.close()
-    arabic = orders["ماذا "]
+    orders = {}
+    for names in (["e5-small", "use-m3"], ["hash-test", "use-m3"]):
+        path = tmp_path / "-".join(names)
+        settings = load_settings(index=path, encoders=",".join(names), threads=1)
+        encoders = load_encoders(names, threads=1)
+        index = Index.create(path, encoders)
+        apply_releases(index, encoders, settings, releases)
+        with Searcher(index, encoders, settings) as searcher:
+            for text in (
+                "ماذا قالت الوزارة عن أمن الطاقة؟",
+                "What did the ministry say on energy?",
+            ):
+                vectors = searcher.retrievers.query_vectors(text)
+                ranked = searcher.rank(text, vectors, "hybrid", None, Filters(), 3)
+                orders[names[0], text[:5]] = ranked.scorer.order
+                assert len(ranked.releases) == 3
+        index.close()
+    arabic = orders["e5-small", "ماذا "]
     assert arabic is not None and arabic.language == "ar" and arabic.share == 1.0
-    assert orders["What "] is None
+    assert orders["e5-small", "What "] is None
+    assert orders["hash-test", "ماذا "] is None

@@ -29,8 +29,9 @@ LANGUAGES: Mapping[str, frozenset[str]] = {"use-m3": USE_M3_LANGUAGES}
 # question answering as a separate model. Such an encoder still tells well which language holds
 # the answer; within the query's own language, an encoder trained to rank orders the paragraphs
 # (search.ranking). From the models' documentation, like the language lists; an encoder not
-# named here (e5-small, sentence-transformers models) is taken to be trained to rank.
-SIMILARITY_ONLY = frozenset({"use-m3"})
+# named here (e5-small, sentence-transformers models) is taken to be trained to rank. The
+# hash-test double is a bag of hashed words, trained for nothing.
+SIMILARITY_ONLY = frozenset({"use-m3", "hash-test"})
 
 
 @lru_cache(maxsize=4096)
