@@ -60,3 +60,19 @@ def test_heldout_pair_skips_the_benchmark_articles_and_reads_back(tmp_path: Path
     for q in query_set.queries:
         assert q.relevant in ids
         assert q.text not in texts and q.text.startswith("headline ")
+
+
+def test_short_queries_keep_the_first_words_of_each_headline(tmp_path: Path):
+    news = tmp_path / "data" / "news" / "ant-v2.1-arabic-news.jsonl.gz"
+    _ant(news, per_source=600)
+    out = tmp_path / "out"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "heldout_news.py"), "--data", str(tmp_path / "data")]
+        + ["--out", str(out), "--per-source", "50", "--query-words", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    _, query_set = read_jsonl_set(out / "corpus.jsonl", out / "queries.jsonl")
+    assert len(query_set.queries) == 34
+    assert {q.text for q in query_set.queries} <= {"headline a", "headline b"}
