@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dalil.indexer.encoders.coverage import query_readers
+from dalil.indexer.encoders.coverage import query_language, readers
 from dalil.indexer.encoders.embedding import Encoder, load_encoders
 from dalil.indexer.encoders.lazy import lazy_encoders
 from dalil.indexer.generations.publish import migrate_legacy
@@ -244,9 +244,10 @@ class Searcher:
         exact (no paragraph left unseen could enter them) and, with ``floor``, until every
         release scoring at or above ``floor`` is there (no unseen paragraph reaches it)."""
         retr = self._retrievers
-        if text:
-            # only the encoders trained on the query's language judge it
-            vectors = {name: vectors[name] for name in query_readers(vectors, text)}
+        language = query_language(vectors, text) if text else None
+        # only the encoders trained on the query's language judge it
+        vectors = {name: vectors[name] for name in readers(list(vectors), language)}
+        query_key = language_key(language) if language else None
         known: dict[int, StoredParagraph] = {}
         size = max(1, self.index.manifest.paragraphs)
         limit = max(STATS_DEPTH, 2 * need)
@@ -267,7 +268,9 @@ class Searcher:
             group_of = {i: retr.group_key(known[i].language) for i in ids}
             language_of = {i: language_key(known[i].language) for i in ids}
             raw = self._raw_scores(dense, vectors, ids)
-            scorer = build_scorer(mode, alpha, keyword, dense, raw, group_of, language_of)
+            scorer = build_scorer(
+                mode, alpha, keyword, dense, raw, group_of, language_of, query_key
+            )
             fused = [
                 (i, scorer.score(i, _raw_of(raw, i), group_of[i], language_of[i])) for i in ids
             ]

@@ -9,7 +9,9 @@ paragraph higher than an equally good translation). Hybrid mode adds them up, ea
 weighted by what the query itself says about it (:func:`side_weights`); the keyword side's
 weight is also limited to what it can read (:func:`keyword_offsets`): it reorders paragraphs
 within their language and lifts a language as a whole only as far as the dense side already
-prefers it, so keyword matches cannot bury the answer written in another language.
+prefers it, so keyword matches cannot bury the answer written in another language. Within the
+query's own language, the encoders trained to rank passages order the paragraphs, to the extent
+the dense side says the answer is in that language (:func:`within_language_order`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from dalil.indexer.encoders.coverage import reader_probes, readers
+from dalil.indexer.encoders.coverage import ranks_passages, reader_probes, readers
 from dalil.search.calibration import STATS_DEPTH, group_calibrations, keyword_z
 from dalil.search.models import Mode
 from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved
@@ -43,10 +45,24 @@ class Weights:
 
 
 @dataclass(frozen=True)
+class WithinLanguage:
+    """Who orders the paragraphs written in the query's ``language``: the encoders trained to
+    rank passages (:func:`~dalil.indexer.encoders.coverage.ranks_passages`), their mean
+    z-score lifted by ``shift[group]`` so that the group's best paragraph stands where all
+    the encoders put it; ``share`` (0..1): how much of their order replaces all the
+    encoders' (:func:`within_language_order`)."""
+
+    language: str
+    share: float
+    shift: Mapping[str, float]
+
+
+@dataclass(frozen=True)
 class Scorer:
     """Scores paragraphs for one query. ``calib[encoder][group]`` = (mean, std) of that
     group's top raw scores; ``kw`` keyword z-scores (raw BM25 in keyword mode); ``offsets``
-    the keyword value that counts as zero in each language."""
+    the keyword value that counts as zero in each language; ``order`` who orders the
+    paragraphs of the query's own language (:class:`WithinLanguage`)."""
 
     mode: Mode
     alpha: float | None
@@ -56,20 +72,36 @@ class Scorer:
     pooled: Mapping[str, tuple[float, float]]
     offsets: Mapping[str, float]
     weights: Weights
+    order: WithinLanguage | None = None
 
     def z(self, name: str, score: float, group: str) -> float:
         mean, std = self.calib.get(name, {}).get(group, self.pooled[name])
         return (score - mean) / std
 
-    def dense(self, raw: Mapping[str, float], group: str, language: str | None = None) -> float:
-        """The encoders' weighted mean z-score in the paragraph's language group, over the
-        encoders that read its ``language`` (:func:`~dalil.indexer.encoders.coverage.readers`)."""
-        names = readers(list(raw), language)
+    def mean_z(self, names: list[str], raw: Mapping[str, float], group: str) -> float | None:
+        """The weighted mean z-score of ``names`` (None when they have no weight)."""
         w = self.weights.encoders
         total = sum(w.get(name, 0.0) for name in names)
         if total <= 0:
-            return 0.0
+            return None
         return sum(w.get(name, 0.0) * self.z(name, raw[name], group) for name in names) / total
+
+    def dense(self, raw: Mapping[str, float], group: str, language: str | None = None) -> float:
+        """The encoders' weighted mean z-score in the paragraph's language group, over the
+        encoders that read its ``language`` (:func:`~dalil.indexer.encoders.coverage.readers`);
+        in the query's own language, moved towards the rankers' order (:class:`WithinLanguage`)."""
+        names = readers(list(raw), language)
+        mean = self.mean_z(names, raw, group)
+        if mean is None:
+            return 0.0
+        order = self.order
+        if order is None or language != order.language or group not in order.shift:
+            return mean
+        rankers = [name for name in names if ranks_passages(name)]
+        ranked = self.mean_z(rankers, raw, group) if len(rankers) < len(names) else None
+        if ranked is None:
+            return mean
+        return mean + order.share * (ranked + order.shift[group] - mean)
 
     def score(
         self, pid: int | None, raw: Mapping[str, float], group: str, language: str | None = None
@@ -176,6 +208,46 @@ def keyword_offsets(
     return out
 
 
+def within_language_order(
+    scorer: Scorer,
+    raw: Mapping[str, Mapping[int, float]],
+    dense_scores: Mapping[int, float],
+    group_of: Mapping[int, str],
+    language_of: Mapping[int, str],
+    preference: Mapping[str, float],
+    query_language: str | None,
+) -> WithinLanguage | None:
+    """Who orders the paragraphs of the query's own language (None: all the encoders, as
+    elsewhere). An encoder trained only for sentence similarity (use-m3) is needed across
+    languages, where it tells well which language holds the answer; within the query's
+    language it orders paragraphs worse than an encoder trained to rank them (e5-small), and
+    its z-scores are as peaked when it is wrong as when it is right, so the lead cannot tell.
+    There the rankers' order replaces all the encoders' in proportion to the dense side's
+    preference for that language: when the answer is probably elsewhere, the paragraphs of
+    the query's language are distractors, ranked as everywhere else. Each group keeps its
+    level (its best paragraph's all-encoder score), so the languages compare as before."""
+    share = preference.get(query_language, 0.0) if query_language else 0.0
+    if query_language is None or share <= 0.0:
+        return None
+    best: dict[str, float] = {}
+    ranked_best: dict[str, float] = {}
+    for pid, value in dense_scores.items():
+        if language_of.get(pid) != query_language:
+            continue
+        point = {name: scores[pid] for name, scores in raw.items() if pid in scores}
+        names = readers(list(point), query_language)
+        rankers = [name for name in names if ranks_passages(name)]
+        group = group_of.get(pid, POOLED)
+        ranked = scorer.mean_z(rankers, point, group) if len(rankers) < len(names) else None
+        if ranked is None:
+            continue
+        best[group] = max(best.get(group, NEG_INF), value)
+        ranked_best[group] = max(ranked_best.get(group, NEG_INF), ranked)
+    if not best:
+        return None
+    return WithinLanguage(query_language, share, {g: best[g] - ranked_best[g] for g in best})
+
+
 def build_scorer(
     mode: Mode,
     alpha: float | None,
@@ -184,12 +256,14 @@ def build_scorer(
     raw: Mapping[str, Mapping[int, float]],
     group_of: Mapping[int, str],
     language_of: Mapping[int, str] | None = None,
+    query_language: str | None = None,
 ) -> Scorer:
     """Calibrate and weigh every side for one query. ``raw[encoder][pid]``: exact scores of
     every candidate; ``group_of``: each candidate's calibration group; ``language_of``: its
-    language (default: its group). Calibration needs enough paragraphs per group, so small
-    languages share a pooled group; which language the keyword side can read does not, so
-    its offsets are per language, however few paragraphs a language has."""
+    language (default: its group); ``query_language``: the query's, in the same form (None:
+    unknown). Calibration needs enough paragraphs per group, so small languages share a
+    pooled group; which language the keyword side can read does not, so its offsets are per
+    language, however few paragraphs a language has."""
     if mode == "keyword":
         bm25 = dict(keyword.ranking) if keyword else {}
         return Scorer(mode, None, bm25, 0.0, {}, {}, {}, Weights(1.0, {}))
@@ -230,7 +304,10 @@ def build_scorer(
     dense_total = weights.dense_total
     confidence = dense_total / (dense_total + weights.keyword) if dense_total > 0 else 0.0
     offsets = keyword_offsets(kw, floor, languages, preference, -floor * confidence)
-    return Scorer(mode, alpha, kw, floor, calib, pooled, offsets, weights)
+    order = within_language_order(
+        scorer, raw, dense_scores, group_of, languages, preference, query_language
+    )
+    return Scorer(mode, alpha, kw, floor, calib, pooled, offsets, weights, order)
 
 
 def unseen_bound(
@@ -247,6 +324,8 @@ def unseen_bound(
     # An unseen paragraph may be in any language: try every set of encoders that can read
     # one, and the most favourable keyword offset (a credited, unread language's).
     probes = reader_probes(list(dense))
+    if scorer.order is not None:
+        probes.append(scorer.order.language)  # its paragraphs are ordered apart
     offset = min([scorer.kw_floor, *scorer.offsets.values()])
     bound = NEG_INF
     for group in groups:
@@ -260,4 +339,4 @@ def unseen_bound(
     return bound
 
 
-__all__ = ["STATS_DEPTH", "Scorer", "Weights", "build_scorer", "unseen_bound"]
+__all__ = ["STATS_DEPTH", "Scorer", "Weights", "WithinLanguage", "build_scorer", "unseen_bound"]

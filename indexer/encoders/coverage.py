@@ -1,4 +1,5 @@
-"""Which languages each encoder was trained on, and which encoders can read a text.
+"""What each encoder was trained for: which languages it reads, and whether it was trained to
+rank passages for a query or only to compare sentences.
 
 An encoder asked about a language it never saw returns vectors that still look like
 scores: nearest neighbours exist, cosines are as large as ever, and the list is noise.
@@ -21,6 +22,16 @@ USE_M3_LANGUAGES = frozenset(
 )
 
 LANGUAGES: Mapping[str, frozenset[str]] = {"use-m3": USE_M3_LANGUAGES}
+
+# Encoders trained for sentence similarity (a query is encoded like any other sentence), not to
+# rank passages for a question, as e5 is (its "query: " / "passage: " training pairs). USE
+# multilingual's model card lists similarity, classification and bitext retrieval; Google ships
+# question answering as a separate model. Such an encoder still tells well which language holds
+# the answer; within the query's own language, an encoder trained to rank orders the paragraphs
+# (search.ranking). From the models' documentation, like the language lists; an encoder not
+# named here (e5-small, sentence-transformers models) is taken to be trained to rank. The
+# hash-test double is a bag of hashed words, trained for nothing.
+SIMILARITY_ONLY = frozenset({"use-m3", "hash-test"})
 
 
 @lru_cache(maxsize=4096)
@@ -61,16 +72,37 @@ def reader_probes(encoders: Collection[str]) -> list[str | None]:
     return list(probes.values())
 
 
-def query_readers(encoders: Collection[str], text: str) -> list[str]:
-    """The encoders that read the language of the query ``text``. The language is detected
-    only when the answer can depend on it (two encoders or more, one with a list): the
-    language model costs about a second to load, which a one-encoder index never pays."""
+def ranks_passages(encoder: str) -> bool:
+    """Whether ``encoder`` was trained to rank passages for a query (:data:`SIMILARITY_ONLY`)."""
+    return encoder not in SIMILARITY_ONLY
+
+
+def query_language(encoders: Collection[str], text: str) -> str | None:
+    """The language of the query ``text`` (ISO 639-1) when what the encoders do with it can
+    depend on it -- two encoders or more, one with a language list or trained only for
+    similarity -- else None (also when undetermined). The language model costs about a second
+    to load, which a one-encoder index never pays; Arabic is told by its script, without it."""
     names = list(encoders)
-    if len(names) < 2 or all(name not in LANGUAGES for name in names):
-        return names
-    from dalil.indexer.text.language import detect_language
+    if len(names) < 2 or all(n not in LANGUAGES and ranks_passages(n) for n in names):
+        return None
+    from dalil.indexer.text.language import UNDETERMINED, detect_language
 
-    return readers(names, detect_language(text))
+    language = detect_language(text)
+    return None if language == UNDETERMINED else language
 
 
-__all__ = ["LANGUAGES", "covers", "query_readers", "reader_probes", "readers"]
+def query_readers(encoders: Collection[str], text: str) -> list[str]:
+    """The encoders that read the language of the query ``text`` (:func:`query_language`)."""
+    return readers(list(encoders), query_language(encoders, text))
+
+
+__all__ = [
+    "LANGUAGES",
+    "SIMILARITY_ONLY",
+    "covers",
+    "query_language",
+    "query_readers",
+    "ranks_passages",
+    "reader_probes",
+    "readers",
+]

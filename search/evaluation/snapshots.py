@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dalil.indexer.encoders.coverage import query_readers
+from dalil.indexer.encoders.coverage import query_language, readers
 from dalil.search.engine import Searcher
 from dalil.search.evaluation.sets import Relevant
 from dalil.search.grouping import group_by_release
 from dalil.search.models import Mode
 from dalil.search.ranking import Scorer, build_scorer
-from dalil.search.retrievers import DenseRetrieved, Retrieved
+from dalil.search.retrievers import DenseRetrieved, Retrieved, language_key
 
 KEYWORD_POOL = 300  # keyword candidates kept (the searcher's first pass reads 100)
 FIRST_PASS = 100
@@ -92,7 +92,8 @@ def rank_snapshot(
     exhausted = snap.keyword.exhausted and len(kw_list) == len(snap.keyword.ranking)
     keyword = Retrieved(kw_list, exhausted)
     # the encoders that read the query's language, as the searcher chooses them
-    able = query_readers(snap.dense, snap.text)
+    language = query_language(snap.dense, snap.text)
+    able = readers(list(snap.dense), language)
     dense = {n: d for n, d in snap.dense.items() if n in able} if mode != "keyword" else {}
     ids = {d for d, _ in kw_list} if mode != "semantic" else set()
     for d in dense.values():
@@ -100,7 +101,14 @@ def rank_snapshot(
             ids.update(p for p, _ in ranking)
     raw = {name: {i: snap.raw[name][i] for i in ids if i in snap.raw[name]} for name in dense}
     scorer = factory(
-        mode, alpha, keyword if mode != "semantic" else None, dense, raw, snap.group_of
+        mode,
+        alpha,
+        keyword if mode != "semantic" else None,
+        dense,
+        raw,
+        snap.group_of,
+        None,
+        language_key(language) if language else None,
     )
     fused = [
         (i, scorer.score(i, {n: r[i] for n, r in raw.items() if i in r}, snap.group_of[i]))
