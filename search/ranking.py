@@ -86,6 +86,12 @@ class Scorer:
             return None
         return sum(w.get(name, 0.0) * self.z(name, raw[name], group) for name in names) / total
 
+    def rankers_z(self, names: list[str], raw: Mapping[str, float], group: str) -> float | None:
+        """The weighted mean z-score of the encoders among ``names`` trained to rank passages
+        (None when that is none of them, or all of them: then there is nothing to reorder)."""
+        rankers = [name for name in names if ranks_passages(name)]
+        return self.mean_z(rankers, raw, group) if len(rankers) < len(names) else None
+
     def dense(self, raw: Mapping[str, float], group: str, language: str | None = None) -> float:
         """The encoders' weighted mean z-score in the paragraph's language group, over the
         encoders that read its ``language`` (:func:`~dalil.indexer.encoders.coverage.readers`);
@@ -97,8 +103,7 @@ class Scorer:
         order = self.order
         if order is None or language != order.language or group not in order.shift:
             return mean
-        rankers = [name for name in names if ranks_passages(name)]
-        ranked = self.mean_z(rankers, raw, group) if len(rankers) < len(names) else None
+        ranked = self.rankers_z(names, raw, group)
         if ranked is None:
             return mean
         return mean + order.share * (ranked + order.shift[group] - mean)
@@ -235,10 +240,8 @@ def within_language_order(
         if language_of.get(pid) != query_language:
             continue
         point = {name: scores[pid] for name, scores in raw.items() if pid in scores}
-        names = readers(list(point), query_language)
-        rankers = [name for name in names if ranks_passages(name)]
         group = group_of.get(pid, POOLED)
-        ranked = scorer.mean_z(rankers, point, group) if len(rankers) < len(names) else None
+        ranked = scorer.rankers_z(readers(list(point), query_language), point, group)
         if ranked is None:
             continue
         best[group] = max(best.get(group, NEG_INF), value)
