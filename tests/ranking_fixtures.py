@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dalil.search.grouping import group_by_release
-from dalil.search.ranking import build_scorer
+from dalil.search.ranking import NEG_INF, build_scorer
 from dalil.search.retrievers import DenseRetrieved, Retrieved
-
-NEG_INF = float("-inf")
 
 
 def dense_lists(scores: Mapping[int, float], group_of: Mapping[int, str]) -> DenseRetrieved:

@@ -11,6 +11,7 @@ from ranking_fixtures import rank, spread
 
 from dalil.search.calibration import STATS_DEPTH, calibration, group_calibrations, keyword_z
 from dalil.search.ranking import (
+    NEG_INF,
     Scorer,
     build_scorer,
     keyword_offsets,
@@ -20,9 +21,6 @@ from dalil.search.ranking import (
     unseen_bound,
 )
 from dalil.search.retrievers import POOLED, DenseRetrieved, Retrieved
-
-NEG_INF = float("-inf")
-
 
 # -- calibration ------------------------------------------------------------------------
 

@@ -22,8 +22,6 @@ from dalil.search.engine import Searcher
 from dalil.search.ranking import build_scorer, unseen_bound
 from dalil.search.retrievers import DenseRetrieved, Retrieved
 
-NEG_INF = float("-inf")
-
 # e5-small (trained to rank passages) prefers paragraph 2; use-m3 (trained for sentence
 # similarity) prefers paragraph 1, by more: the mean of the two prefers 1.
 E5 = spread({1: 0.70, 2: 0.74})
