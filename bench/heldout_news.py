@@ -33,19 +33,19 @@ SALT = "heldout"
 QUERY_EVERY = 3
 
 
+def _title(row: dict) -> str:
+    return str(row.get("title") or "").strip()
+
+
 def articles(path: Path) -> list[dict]:
     """ANT rows whose headline is unique in the file (a repeated headline would have several
     answers), outside the benchmark's headline set, in a fixed pseudo-random order."""
     used = {release.id for release in headline_set(path)[0]}
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
-    titles = Counter(str(r.get("title") or "").strip() for r in rows)
+    titles = Counter(_title(r) for r in rows)
     rows = [
-        r
-        for r in rows
-        if str(r.get("title") or "").strip()
-        and titles[str(r.get("title") or "").strip()] == 1
-        and f"ant-{r['id']}" not in used
+        r for r in rows if _title(r) and titles[_title(r)] == 1 and f"ant-{r['id']}" not in used
     ]
     rows.sort(key=lambda r: hashlib.sha1(f"{SALT}:{r['id']}".encode()).hexdigest())
     return rows
