@@ -60,7 +60,8 @@ def keyword_cost(news: Path, articles: int, tmp: Path) -> None:
     """Keyword search time with and without the light-form fields, on the headline set's
     archive (headlines as queries)."""
     from dalil.indexer.models import StoredParagraph
-    from dalil.indexer.store.keyword_store import KeywordStore, build_schema
+    from dalil.indexer.store.keyword_fields import build_schema
+    from dalil.indexer.store.keyword_store import KeywordStore
     from dalil.search.evaluation.more_sets import headline_set
 
     releases, queries = headline_set(news, articles)

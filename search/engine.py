@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dalil.indexer.encoders.coverage import query_language, readers
+from dalil.indexer.encoders.coverage import load_language_model, query_language, readers
 from dalil.indexer.encoders.embedding import Encoder, load_encoders
 from dalil.indexer.encoders.lazy import lazy_encoders
 from dalil.indexer.generations.publish import migrate_legacy
@@ -103,12 +103,14 @@ class Searcher:
             else:
                 names = list(index.manifest.encoder_names)
                 encoders = load_encoders(names, threads=settings.threads)
+                load_language_model(names)
         except BaseException:
             index.close()
             raise
         return cls(index, encoders, settings, owns_index=True)
 
     def close(self) -> None:
+        self._retrievers.close()
         if self._owns_index:
             self.index.close()
 
@@ -137,11 +139,11 @@ class Searcher:
         start = time.perf_counter()
         parsed = parse_query(query.text)
         filters = narrow(self.index, query.filters, parsed)
-        vectors = {}
-        if query.mode != "keyword":
-            vectors = self._retrievers.query_vectors(parsed.text)
         weaker = query.weaker and query.sort == "relevance"
         need = query.offset + query.k if weaker else 0
+        vectors = {}
+        if query.mode != "keyword":
+            vectors = self._encode(parsed.text, query.mode, filters, need)
         floor = threshold_for(query.mode)
         docs = self.index.docs
         while True:
@@ -228,6 +230,25 @@ class Searcher:
         ids = [p.id for p in self.index.docs.release_paragraphs(others)] if others else []
         return np.asarray(ids, dtype=np.int64)
 
+    def _encode(self, text: str, mode: Mode, filters: Filters, need: int) -> dict[str, np.ndarray]:
+        """The query's vectors, with the lists :meth:`rank` reads first fetched while the
+        slowest encoder still runs: each encoder's list as soon as its vector is ready, the
+        keyword list on this thread (both sides keep recent lists, so rank's first pass
+        finds them instead of searching again)."""
+        retr = self._retrievers
+        depth = _first_limit(need)
+
+        def keyword_list() -> object:
+            found = retr.keyword(text, STATS_DEPTH, filters)
+            return retr.paragraphs((pid for pid, _ in found.ranking), {})
+
+        def dense_list(name: str, vector: np.ndarray) -> object:
+            return retr.dense(name, vector, depth, filters, {})
+
+        return retr.query_vectors(
+            text, meanwhile=keyword_list if mode == "hybrid" else None, then=dense_list
+        )
+
     def rank(
         self,
         text: str | None,
@@ -250,7 +271,7 @@ class Searcher:
         query_key = language_key(language) if language else None
         known: dict[int, StoredParagraph] = {}
         size = max(1, self.index.manifest.paragraphs)
-        limit = max(STATS_DEPTH, 2 * need)
+        limit = _first_limit(need)
         while True:
             keyword: Retrieved | None = None
             if mode != "semantic" and text:
@@ -283,6 +304,9 @@ class Searcher:
             if limit >= size:
                 return Ranked(releases, scorer, vectors, known, True)
             limit *= 2
+            if mode == "keyword" and keyword is not None and floor is not None:
+                # keyword mode lists every match: read them all at once, not by doublings
+                limit = max(limit, retr.keyword_matches(text or "", filters))
 
     def _raw_scores(
         self,
@@ -380,6 +404,11 @@ class Searcher:
             self._totals.clear()
         self._totals[filters] = (version, count)
         return count
+
+
+def _first_limit(need: int) -> int:
+    """How deep :meth:`Searcher.rank` reads every list first, for ``need`` exact releases."""
+    return max(STATS_DEPTH, 2 * need)
 
 
 def _raw_of(raw: Mapping[str, Mapping[int, float]], pid: int) -> dict[str, float]:

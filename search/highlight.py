@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from functools import lru_cache
 
 from whoosh.analysis import Analyzer
 
@@ -31,6 +32,7 @@ MARK_CLOSE = "</mark>"
 _CONJUNCTIONS = ("و", "ف")
 _PREPOSITIONS = ("ب", "ك", "ل")
 _MIN_ARABIC = 2  # letters left after stripping a clitic
+KEYS_CACHE = 65_536  # words whose match keys a highlighter keeps
 
 
 def arabic_forms(word: str) -> set[str]:
@@ -65,8 +67,10 @@ class Highlighter:
             analyzer = whoosh_analyzer(stop=False, stem=False)
         self._analyzer = analyzer
         self._stemmer = ScriptStemFilter()
+        # a page marks a few thousand words, most of them seen on earlier pages
+        self.keys = lru_cache(maxsize=KEYS_CACHE)(self._keys)
 
-    def keys(self, word: str) -> frozenset[str]:
+    def _keys(self, word: str) -> frozenset[str]:
         """Every form a normalised word can match by: itself, its stem, and for Arabic its
         proclitic-free forms and their stems."""
         forms = arabic_forms(word) | {light_form(word)} if script_of(word) == "arabic" else {word}

@@ -16,8 +16,10 @@ an Arabic query altogether.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -29,6 +31,8 @@ from dalil.search.calibration import STATS_DEPTH
 MIN_GROUP_RELEASES = 20  # languages with fewer releases share the pooled group
 POOLED = "*"
 _CACHE_SIZE = 32
+_KEPT_LISTS = 16  # recent dense lists kept (per encoder and query): fetched ahead once
+_KEPT_PARAGRAPHS = 4096  # recently fetched paragraphs kept: a few queries' candidates
 
 
 def language_key(language: str | None) -> str:
@@ -79,6 +83,10 @@ class Retrievers:
         # is the index's current one (every committed write replaces it)
         self._ids_cache: dict[Filters, tuple[object, np.ndarray]] = {}
         self._lang_cache: tuple[object, dict[str, int]] | None = None
+        self._pool: ThreadPoolExecutor | None = None  # encodes queries; started on first use
+        self._dense_kept: dict[tuple[object, ...], DenseRetrieved] = {}
+        self._kept_version: object = None
+        self._kept_paragraphs: dict[int, StoredParagraph] = {}
 
     # -- shared helpers -------------------------------------------------------------------
 
@@ -127,10 +135,29 @@ class Retrievers:
     def paragraphs(
         self, ids: Iterable[int], known: dict[int, StoredParagraph]
     ) -> dict[int, StoredParagraph]:
-        """Fetch the paragraphs of ``ids`` not in ``known`` into it; returns ``known``."""
+        """Fetch the paragraphs of ``ids`` not in ``known`` into it; returns ``known``.
+        The last few thousand fetched are kept (per index version): a search fetches most
+        of its candidates twice, once on the thread that retrieved them ahead
+        (:meth:`dense`) and once when ranking them."""
         missing = [int(i) for i in ids if int(i) not in known]
-        if missing:
-            known.update(self.index.docs.paragraphs(missing))
+        if not missing:
+            return known
+        version = self._version()
+        with self._lock:
+            if self._kept_version is not version:
+                self._kept_version, self._kept_paragraphs = version, {}
+            kept = self._kept_paragraphs
+            found = {i: kept[i] for i in missing if i in kept}
+        rest = [i for i in missing if i not in found]
+        if rest:
+            fetched = self.index.docs.paragraphs(rest)
+            found.update(fetched)
+            with self._lock:
+                if self._kept_version is version:
+                    if len(kept) + len(fetched) > _KEPT_PARAGRAPHS:
+                        kept.clear()
+                    kept.update(fetched)
+        known.update(found)
         return known
 
     # -- keyword ----------------------------------------------------------------------------
@@ -139,17 +166,54 @@ class Retrievers:
         ranking = self.index.keywords.search(text, limit, filters)
         return Retrieved(ranking, len(ranking) < limit)
 
+    def keyword_matches(self, text: str, filters: Filters | None) -> int:
+        """How many paragraphs the keyword side matches for ``text``."""
+        return self.index.keywords.matching(text, filters)
+
     def query_terms(self, text: str) -> list[str]:
         return list(self.index.keywords.query_terms(text))
 
     # -- semantic ---------------------------------------------------------------------------
 
-    def query_vectors(self, text: str) -> dict[str, np.ndarray]:
-        """One L2-normalised query vector per encoder."""
-        return {
-            name: np.asarray(enc.encode_queries([text]), dtype=np.float32)[0]
-            for name, enc in self.encoders.items()
+    def query_vectors(
+        self,
+        text: str,
+        *,
+        meanwhile: Callable[[], object] | None = None,
+        then: Callable[[str, np.ndarray], object] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """One L2-normalised query vector per encoder. The encoders run on worker threads
+        (their native code, like FAISS's, releases the GIL); ``then(name, vector)`` runs on
+        an encoder's thread as soon as its vector is ready, and ``meanwhile`` on this thread
+        while they encode. A query's encoding is most of a search's time: its keyword side
+        and the faster encoders' searches fit on the other core in the meantime."""
+        if not self.encoders:
+            if meanwhile is not None:
+                meanwhile()
+            return {}
+        pool = self._encoding_pool()
+        pending = {
+            n: pool.submit(_encode_query, enc, text, partial(then, n) if then else None)
+            for n, enc in self.encoders.items()
         }
+        if meanwhile is not None:
+            meanwhile()
+        return {name: future.result() for name, future in pending.items()}
+
+    def _encoding_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=len(self.encoders), thread_name_prefix="dalil-encode"
+                )
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the encoding threads (a later query starts them again)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def dense(
         self,
@@ -162,7 +226,35 @@ class Retrievers:
     ) -> DenseRetrieved:
         """The encoder's best ``limit`` paragraphs overall, plus, for each language group with
         fewer than ``min(limit, STATS_DEPTH)`` of them, that group's own best ``limit``.
-        ``exclude``: paragraph ids never to return (a release's own, for more-like-this)."""
+        ``exclude``: paragraph ids never to return (a release's own, for more-like-this).
+
+        The last few results are kept (per index version), so a list fetched ahead -- on an
+        encoding thread, as soon as the query's vector is ready -- is not searched again;
+        their paragraphs are then fetched into ``known`` by the caller's next
+        :meth:`paragraphs`."""
+        if exclude is not None:
+            return self._dense(name, vector, limit, filters, known, exclude)
+        key = (self._version(), name, vector.tobytes(), limit, filters)
+        with self._lock:
+            kept = self._dense_kept.get(key)
+        if kept is not None:
+            return kept
+        found = self._dense(name, vector, limit, filters, known, None)
+        with self._lock:
+            if len(self._dense_kept) >= _KEPT_LISTS:
+                del self._dense_kept[next(iter(self._dense_kept))]  # the oldest
+            self._dense_kept[key] = found
+        return found
+
+    def _dense(
+        self,
+        name: str,
+        vector: np.ndarray,
+        limit: int,
+        filters: Filters | None,
+        known: dict[int, StoredParagraph],
+        exclude: np.ndarray | None,
+    ) -> DenseRetrieved:
         store = self.index.vectors[name]
         allowed = self.allowed_ids(filters)
         if exclude is not None and exclude.size:
@@ -217,3 +309,12 @@ class Retrievers:
         vectors = self.index.vectors[name].reconstruct(wanted)
         scores = vectors @ np.asarray(vector, dtype=np.float32)
         return {int(d): float(s) for d, s in zip(wanted, scores, strict=True)}
+
+
+def _encode_query(
+    encoder: Encoder, text: str, then: Callable[[np.ndarray], object] | None
+) -> np.ndarray:
+    vector = np.asarray(encoder.encode_queries([text]), dtype=np.float32)[0]
+    if then is not None:
+        then(vector)
+    return vector

@@ -3,7 +3,9 @@ inside both retrievers, pagination, validation, more-like-this, the founding rel
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from dalil.indexer.models import Filters, Release
 from dalil.indexer.readers import read_sources
 from dalil.indexer.settings import load_settings
 from dalil.indexer.store.index import Index
+from dalil.indexer.store.keyword_scoring import Bm25fScorer
 from dalil.search.engine import Searcher
 from dalil.search.errors import InvalidQueryError
 from dalil.search.models import Query
@@ -91,6 +94,39 @@ def test_modes_return_each_release_once_with_snippets(searcher: Searcher, mode: 
     assert "<mark>harbour</mark>" in hit.snippets[0].html
     assert resp.took_ms >= 0
     assert [h.score for h in resp.hits] == sorted((h.score for h in resp.hits), reverse=True)
+
+
+def test_the_first_lists_are_fetched_while_the_query_encodes(
+    searcher: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the dense list on the encoder's thread as soon as the vector is ready, the keyword
+    # list on the caller's thread meanwhile; rank's first pass finds both, searching none
+    # again
+    dense: list[str] = []
+    keyword: list[str] = []
+    store_type = type(searcher.index.vectors["hash-test"])
+    search_vectors, score = store_type.search, Bm25fScorer.matches
+
+    def vectors_spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        dense.append(threading.current_thread().name)
+        return search_vectors(self, *args, **kwargs)
+
+    def keyword_spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        keyword.append(threading.current_thread().name)
+        return score(self, *args, **kwargs)
+
+    monkeypatch.setattr(store_type, "search", vectors_spy)
+    monkeypatch.setattr(Bm25fScorer, "matches", keyword_spy)
+    text = "museum visitors on the opening day"  # no other test asks it: nothing kept yet
+    response = searcher.search(Query(text=text, mode="hybrid", k=5))
+    assert response.hits
+    assert len(dense) == 1 and dense[0].startswith("dalil-encode")
+    assert keyword == [threading.current_thread().name]
+    # the same page as ranking from scratch
+    vectors = searcher.retrievers.query_vectors(text)
+    ranked = searcher.rank(text, vectors, "hybrid", None, Filters(), 5)
+    shown = [h.release_id for h in response.hits]
+    assert shown == [g.release_id for g in ranked.releases[: len(shown)]]
 
 
 def test_totals(searcher: Searcher) -> None:
@@ -277,6 +313,18 @@ def test_deep_pages_are_consistent(tmp_path: Path) -> None:
                 )
             assert small == large, mode
             assert len(small) == len(set(small)) == 240, mode
+        # keyword mode counts every match: after its first list it reads all of them at once
+        limits: list[int] = []
+        keyword = searcher.retrievers.keyword
+
+        def spy(text: str, limit: int, filters: Filters | None) -> Any:
+            limits.append(limit)
+            return keyword(text, limit, filters)
+
+        searcher.retrievers.keyword = spy  # type: ignore[method-assign]
+        response = searcher.search(Query("ministry", "keyword", k=10))
+        assert response.total == 600
+        assert limits == [100, searcher.retrievers.keyword_matches("ministry", Filters())]
     index.close()
 
 

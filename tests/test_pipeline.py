@@ -20,7 +20,9 @@ from dalil.indexer.encoders.embedding import load_encoder, load_encoders
 from dalil.indexer.errors import IndexMismatchError
 from dalil.indexer.models import Release
 from dalil.indexer.settings import Settings, load_settings
+from dalil.indexer.store import keyword_store
 from dalil.indexer.store.index import Index
+from dalil.indexer.store.keyword_fields import KeywordWriter
 
 ALPHA = """Alpha ministry signs a trade agreement
 
@@ -318,6 +320,39 @@ def test_upsert_and_delete(tmp_path: Path, corpus: Path, encoder) -> None:
         index.close()
     with Index.open(settings.index) as reopened:
         assert reopened.docs.counts()[0] == 3
+
+
+def test_a_run_merges_a_keyword_index_left_in_many_segments(
+    tmp_path: Path, corpus: Path, encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path)
+    run(settings, encoder, corpus)
+    index = Index.open(settings.index, ["hash-test"])
+    try:
+        store = index.keywords
+        paragraphs = list(index.docs.paragraphs(sorted(store.ids())).values())
+        # the state a bulk load leaves: the same paragraphs, in segments Whoosh keeps apart
+        with store.writer() as w:
+            w.delete_ids(p.id for p in paragraphs)
+        for n in range(3):
+            with store._ix.writer() as w:
+                w.merge = False
+                KeywordWriter(w).add(paragraphs[n::3])
+        # the run's own commit merges small segments as Whoosh does, never all of them
+        monkeypatch.setattr(keyword_store, "MAX_SEGMENTS", 1)
+        new = Release(
+            id="late",
+            title="A late release",
+            paragraphs=("The ministry published one more agreement on water in the region.",),
+            origin="api",
+            language="en",
+        )
+        report = apply_releases(index, {"hash-test": encoder}, settings, [new])
+        assert report.added == 1
+        assert store.segments() == 1
+        assert_parts_agree(index, len(paragraphs) + 1)
+    finally:
+        index.close()
 
 
 def test_embedding_text_and_encode_texts(encoder) -> None:

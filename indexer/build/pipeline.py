@@ -384,7 +384,9 @@ def apply_releases(
 ) -> RunRecord:
     """Index ``items`` (releases and read failures) into an open index: new and changed
     releases are split, embedded and written; unchanged ones are counted and left alone.
-    Then the near-duplicate clusters are brought up to date (:mod:`indexer.store.clusters`).
+    Then the keyword index's segments are merged when a bulk load left many
+    (:meth:`~dalil.indexer.store.keyword_store.KeywordStore.merge_segments`) and the
+    near-duplicate clusters are brought up to date (:mod:`indexer.store.clusters`).
 
     Any error in one release skips it with a reason (``on_failure`` hears of each failure
     as it happens). ``progress``: show it on stderr (:mod:`dalil.indexer.build.progress`);
@@ -398,6 +400,8 @@ def apply_releases(
         with index.writing(), _cluster_for(settings, encoders) as cluster:
             run = _Run(index, encoders, settings, clock, outcomes, shown, cluster)
             run.consume(items, commit_releases=commit_releases)
+            with clock.stage("merge_whoosh"):
+                index.keywords.merge_segments()
             with clock.stage("clusters"):
                 clusters.refresh(index.docs)
     finally:

@@ -82,13 +82,26 @@ def query_language(encoders: Collection[str], text: str) -> str | None:
     depend on it -- two encoders or more, one with a language list or trained only for
     similarity -- else None (also when undetermined). The language model costs about a second
     to load, which a one-encoder index never pays; Arabic is told by its script, without it."""
-    names = list(encoders)
-    if len(names) < 2 or all(n not in LANGUAGES and ranks_passages(n) for n in names):
+    if not _tells_language(encoders):
         return None
     from dalil.indexer.text.language import UNDETERMINED, detect_language
 
     language = detect_language(text)
     return None if language == UNDETERMINED else language
+
+
+def _tells_language(encoders: Collection[str]) -> bool:
+    names = list(encoders)
+    return len(names) >= 2 and any(n in LANGUAGES or not ranks_passages(n) for n in names)
+
+
+def load_language_model(encoders: Collection[str]) -> None:
+    """Load the language model now when :func:`query_language` will need it for
+    ``encoders`` (a server's first query would otherwise wait for it)."""
+    if _tells_language(encoders):
+        from dalil.indexer.text.language import load_model
+
+        load_model()
 
 
 def query_readers(encoders: Collection[str], text: str) -> list[str]:
@@ -100,6 +113,7 @@ __all__ = [
     "LANGUAGES",
     "SIMILARITY_ONLY",
     "covers",
+    "load_language_model",
     "query_language",
     "query_readers",
     "ranks_passages",

@@ -18,11 +18,12 @@ document number, so results are deterministic.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from dalil.indexer.compat import whoosh as compat_whoosh
@@ -44,13 +45,26 @@ def term_postings(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndar
     """(document numbers, term frequencies) of a term in one leaf segment reader, ascending;
     empty arrays when the segment lacks the term. Deleted documents may be included (the
     scorer masks them)."""
-    if (field, text) not in leaf:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
-    matcher = leaf.postings(field, text)
+    ids, tf, _ = leaf_postings(leaf, field, text)
+    return ids, tf
+
+
+def leaf_postings(leaf: Any, field: str, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`term_postings` and the term's document frequency in the segment as Whoosh
+    counts it (deleted documents included), from one term lookup: on a large archive the
+    lookups, one per term, field and segment, cost more than the postings."""
+    try:
+        matcher = leaf.postings(field, text)
+    except TermNotFound:
+        return np.empty(0, np.int64), np.empty(0, np.float64), 0
     # a block at a time where Whoosh's internals allow it (dalil.indexer.compat.whoosh),
     # else the public, posting-at-a-time interface: the same postings
     blocks = compat_whoosh.block_postings(matcher)
-    return blocks if blocks is not None else compat_whoosh.public_postings(matcher)
+    ids, tf = blocks if blocks is not None else compat_whoosh.public_postings(matcher)
+    if blocks is not None and not leaf.has_deletions():
+        return ids, tf, int(ids.size)  # every posting read: the count is the frequency
+    # Whoosh's deletion filter may have skipped deleted postings before the blocks were read
+    return ids, tf, leaf.doc_frequency(field, text)
 
 
 def field_lengths(leaf: Any, field: str) -> np.ndarray:
@@ -58,6 +72,29 @@ def field_lengths(leaf: Any, field: str) -> np.ndarray:
     missing), indexed by the segment's document number."""
     n = leaf.doc_count_all()
     return np.fromiter((leaf.doc_field_length(d, field, 1) for d in range(n)), np.float64, n)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """A query's matching document numbers (ascending) and their scores: kept whole, so that
+    asking for a deeper list again costs a selection, not a second scoring pass."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+
+    def top(self, limit: int) -> list[tuple[int, float]]:
+        """The best ``limit`` (document number, score) pairs, best first; equal scores by
+        document number."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        docs, found = self.docs, self.scores
+        if docs.size > limit:
+            # keep every document tied with the limit-th score, then order exactly
+            cut = np.partition(found, docs.size - limit)[docs.size - limit]
+            keep = found >= cut
+            docs, found = docs[keep], found[keep]
+        order = np.lexsort((docs, -found))[:limit]
+        return [(int(docs[i]), float(found[i])) for i in order]
 
 
 class Bm25fScorer:
@@ -117,8 +154,10 @@ class Bm25fScorer:
     ) -> list[tuple[int, float]]:
         """The best ``limit`` (global document number, score) pairs matching any term, best
         first. ``allowed``: a boolean mask over document numbers (None: all)."""
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
+        return self.matches(terms, allowed).top(limit)
+
+    def matches(self, terms: Sequence[WeightedTerm], allowed: np.ndarray | None = None) -> Matches:
+        """Every live document matching any term (and ``allowed``), with its score."""
         scores = np.zeros(self.size, dtype=np.float64)
         matched = np.zeros(self.size, dtype=bool)
         for term in terms:
@@ -129,26 +168,19 @@ class Bm25fScorer:
         if allowed is not None:
             matched &= allowed
         docs = np.flatnonzero(matched)
-        if docs.size == 0:
-            return []
-        found = scores[docs]
-        if docs.size > limit:
-            # keep every document tied with the limit-th score, then order exactly
-            cut = np.partition(found, docs.size - limit)[docs.size - limit]
-            keep = found >= cut
-            docs, found = docs[keep], found[keep]
-        order = np.lexsort((docs, -found))[:limit]
-        return [(int(docs[i]), float(found[i])) for i in order]
+        return Matches(docs, scores[docs])
 
     def _add(self, term: WeightedTerm, scores: np.ndarray, matched: np.ndarray) -> None:
-        searcher = self.searcher
-        df = searcher.doc_frequency(term.field, term.text)
+        found = [
+            (leaf, offset, *leaf_postings(leaf, term.field, term.text))
+            for leaf, offset in self._leaves
+        ]
+        df = sum(n for *_, n in found)
         if df == 0:
             return
         idf = math.log(self.size / (df + 1)) + 1
-        avgfl = searcher.avg_field_length(term.field) or 1
-        for leaf, offset in self._leaves:
-            ids, tf = term_postings(leaf, term.field, term.text)
+        avgfl = self.searcher.avg_field_length(term.field) or 1
+        for leaf, offset, ids, tf, _ in found:
             if ids.size == 0:
                 continue
             fl = self._leaf_lengths(leaf, term.field)[ids]
@@ -166,19 +198,25 @@ def _segment_id(leaf: Any) -> str:
 
 
 def docs_matching(
-    searcher: Searcher, field: str, accept: str | Callable[[str], bool]
+    searcher: Searcher, field: str, accept: str | Collection[str] | Callable[[str], bool]
 ) -> np.ndarray:
     """Boolean mask over the searcher's document numbers: documents holding the term
-    ``accept`` in ``field``, or any term of the field for which ``accept(term)`` is true
-    (deleted documents may be included)."""
+    ``accept`` in ``field``, any of the terms in the collection ``accept``, or any term of the
+    field for which ``accept(term)`` is true (deleted documents may be included). A
+    collection is looked up term by term; a predicate reads the field's whole lexicon, so
+    pass the terms when they are known (a quoted phrase's releases: thousands of lookups
+    instead of a scan of every release id)."""
     mask = np.zeros(searcher.doc_count_all(), dtype=bool)
     for leaf, offset in searcher.reader().leaf_readers():
+        terms: Iterable[str]
         if isinstance(accept, str):
-            terms: Iterable[str] = [accept]
-        else:
+            terms = [accept]
+        elif callable(accept):
             terms = (
                 [t for t in leaf.field_terms(field) if accept(t)] if field in leaf.schema else []
             )
+        else:
+            terms = accept
         for text in terms:
             ids, _ = term_postings(leaf, field, text)
             mask[offset + ids] = True

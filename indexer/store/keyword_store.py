@@ -2,15 +2,12 @@
 
 Queries are plain words, never Whoosh query syntax: the query text goes through the index's
 own analyzer (:mod:`dalil.indexer.text.analysis`, stop words dropped) and becomes an OR of its
-terms over
-``text`` and ``title`` (title boosted), scored with Whoosh's BM25F formula by
-:mod:`dalil.indexer.store.keyword_scoring` (numpy over Whoosh's postings: much faster than
-Whoosh's own matchers on a large archive, same ranking; docs/benchmarks.md). Filters become a
-document mask read from the filter fields' postings (cached per searcher), so the top
-``limit`` hits all satisfy them.
-
-``source``, ``language`` and ``category`` are matched case-insensitively (stored lower-cased,
-compared lower-cased); ``date`` is ISO ``YYYY-MM-DD``, compared as text, range inclusive.
+terms over ``text`` and ``title`` (title boosted) and their light forms, scored with Whoosh's
+BM25F formula by :mod:`dalil.indexer.store.keyword_scoring` (numpy over Whoosh's postings:
+much faster than Whoosh's own matchers on a large archive, same ranking; docs/benchmarks.md).
+Filters become a document mask read from the filter fields' postings (cached per searcher),
+so the top ``limit`` hits all satisfy them. The fields, and how paragraphs and filters map
+onto them, are :mod:`dalil.indexer.store.keyword_fields`.
 """
 
 from __future__ import annotations
@@ -27,130 +24,39 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
-from whoosh.writing import IndexWriter
 
 from dalil.indexer.compat import whoosh as compat_whoosh
 from dalil.indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
-from dalil.indexer.models import VALUE_FILTERS, Filters, StoredParagraph
-from dalil.indexer.store.keyword_scoring import Bm25fScorer, WeightedTerm, docs_matching
+from dalil.indexer.models import Filters
+from dalil.indexer.store.keyword_fields import (
+    FIELDS,
+    LIGHT_FIELDS,
+    KeywordWriter,
+    build_schema,
+    filter_mask,
+)
+from dalil.indexer.store.keyword_scoring import (
+    Bm25fScorer,
+    Matches,
+    WeightedTerm,
+)
 from dalil.indexer.store.layout import WHOOSH_TOC_GLOB
-from dalil.indexer.text.analysis import whoosh_analyzer
 
-FIELDS = ("pid", "release_id", "text", "title", "date", "source", "language", "category")
-_KEYWORD_FIELDS = VALUE_FILTERS
 TITLE_BOOST = 1.5
-LIGHT_FIELDS = {"text": "text_light", "title": "title_light"}
 LIGHT_BOOST = 1.0  # a light-form match counts as much again as the stem match it implies
 _MASK_CACHE = 32  # filter masks kept per searcher
-
-
-def build_schema(analyzer: Analyzer | None = None, *, light: bool = True) -> Schema:
-    """The keyword index schema. ``analyzer`` defaults to ``whoosh_analyzer(stop="query")``
-    (stop words kept in the index, dropped from queries); other analyzers are for benchmarks.
-
-    ``light``: also index text and title by their light forms (``text_light``,
-    ``title_light``; :func:`~indexer.analysis.light_form`, proclitics dropped, no
-    stemming). A query term matching there too scores for both fields, so the paragraph
-    with the query's own word (البحرين) ranks above one that only shares its Snowball stem
-    (البحري), while the stem field keeps the recall of stemming."""
-    analyzer = analyzer if analyzer is not None else whoosh_analyzer(stop="query")
-    extra = {}
-    if light:
-        light_analyzer = whoosh_analyzer(stop="query", stem="light")
-        extra = {
-            name: TEXT(analyzer=light_analyzer, phrase=False) for name in LIGHT_FIELDS.values()
-        }
-    return Schema(
-        **extra,
-        pid=NUMERIC(numtype=int, bits=64, signed=True, stored=True, unique=True, sortable=True),
-        release_id=ID(stored=True),
-        # positions: quoted phrases are matched with them (an index built before they were
-        # stored falls back to checking the stored text: :meth:`KeywordStore.phrase_releases`)
-        text=TEXT(analyzer=analyzer, phrase=True),
-        title=TEXT(analyzer=analyzer, phrase=True),
-        date=ID(),
-        source=ID(),
-        language=ID(),
-        category=ID(),
-    )
+MAX_SEGMENTS = 4  # more after a run, and the run merges them into one (merge_segments)
+# queries whose matches are kept per searcher: a search deepening its list asks again
+_MATCHES_CACHE = 16
 
 
 def _holds_run(terms: list[str], words: list[str]) -> bool:
     n = len(words)
     return any(terms[i : i + n] == words for i in range(len(terms) - n + 1))
-
-
-def _keyword(value: str) -> str:
-    return value.strip().lower()
-
-
-def filter_mask(searcher: Searcher, filters: Filters) -> np.ndarray:
-    """Boolean mask over ``searcher``'s document numbers selecting the paragraphs that pass
-    ``filters``. Read from the filter fields' postings: a date range is the union of the
-    dates in it, so any range costs about the same."""
-    mask = np.ones(searcher.doc_count_all(), dtype=bool)
-    if filters.date_from or filters.date_to:
-        low, high = filters.date_from or "", filters.date_to or "\uffff"
-        mask &= docs_matching(searcher, "date", lambda date: low <= date <= high)
-    for name in _KEYWORD_FIELDS:
-        value = getattr(filters, name)
-        if value:
-            mask &= docs_matching(searcher, name, _keyword(value))
-    if filters.releases is not None:
-        only = filters.releases
-        mask &= docs_matching(searcher, "release_id", lambda rid: rid in only)
-    if filters.without:
-        without = filters.without
-        mask &= ~docs_matching(searcher, "release_id", lambda rid: rid in without)
-    return mask
-
-
-class KeywordWriter:
-    """Adds and deletes paragraphs inside one Whoosh write transaction."""
-
-    def __init__(self, writer: IndexWriter) -> None:
-        self._w = writer
-        self._light = all(name in writer.schema for name in LIGHT_FIELDS.values())
-
-    def add(self, paragraphs: Iterable[StoredParagraph]) -> int:
-        """Index paragraphs (their ids must not be in the index yet). Returns how many."""
-        count = 0
-        for p in paragraphs:
-            doc: dict[str, Any] = {
-                "pid": int(p.id),
-                "release_id": p.release_id,
-                "text": p.text,
-                "title": p.title or "",
-            }
-            if self._light:
-                doc |= {LIGHT_FIELDS[name]: doc[name] for name in LIGHT_FIELDS}
-            if p.date:
-                doc["date"] = p.date.strip()
-            for name in _KEYWORD_FIELDS:
-                value = getattr(p, name)
-                if value:
-                    doc[name] = _keyword(value)
-            self._w.add_document(**doc)
-            count += 1
-        return count
-
-    def delete_ids(self, ids: Iterable[int]) -> int:
-        """Delete paragraphs by id (unknown ids are ignored). Returns how many were deleted."""
-        deleted = 0
-        with self._w.searcher() as searcher:
-            for pid in ids:
-                for docnum in searcher.docs_for_query(wq.Term("pid", int(pid))):
-                    self._w.delete_document(docnum)
-                    deleted += 1
-        return deleted
-
-    def delete_release(self, release_id: str) -> int:
-        """Delete every paragraph of a release. Returns how many were deleted."""
-        return self._w.delete_by_term("release_id", release_id)
 
 
 class KeywordStore:
@@ -174,7 +80,12 @@ class KeywordStore:
         self._searcher: Searcher | None = None
         self._scorer: Bm25fScorer | None = None
         self._lengths: dict[tuple[str, str], np.ndarray] = {}  # (segment, field) -> lengths
-        self._masks: dict[Filters, np.ndarray] = {}  # for the current scorer's searcher
+        # for the current scorer's searcher: filter masks, recent queries' matches, and the
+        # paragraph id of every document number (one array read instead of a column read
+        # per hit)
+        self._masks: dict[Filters, np.ndarray] = {}
+        self._matches: dict[tuple[tuple[WeightedTerm, ...], Filters | None], Matches] = {}
+        self._pids: np.ndarray | None = None
 
     @classmethod
     def create(
@@ -240,6 +151,28 @@ class KeywordStore:
         with w:  # Whoosh: commit on success, cancel on exception
             yield KeywordWriter(w)
 
+    def segments(self) -> int:
+        """How many segments the index has now."""
+        with self._lock:
+            return len(self._current_searcher().reader().leaf_readers())
+
+    def merge_segments(self, *, most: int | None = None, timeout: float = 0.0) -> bool:
+        """Merge every segment into one when there are more than ``most`` (default
+        :data:`MAX_SEGMENTS`): a bulk load leaves one large segment per few commits, which
+        Whoosh's merge policy keeps. A query reads each term once per segment, so on a large
+        archive the lookups, not the postings, become the keyword side's cost. Returns
+        whether it merged."""
+        if self.segments() <= (MAX_SEGMENTS if most is None else most):
+            return False
+        try:
+            w = self._ix.writer(timeout=timeout)
+        except whoosh_index.LockError as exc:
+            raise IndexLockedError(
+                f"keyword index at {self.path} is locked by another writer"
+            ) from exc
+        w.commit(optimize=True)
+        return True
+
     def query_terms(self, query: str) -> list[str]:
         """The distinct terms ``query`` is searched with, in order (stop words dropped)."""
         return list(dict.fromkeys(self.analyse(query)))
@@ -272,6 +205,15 @@ class KeywordStore:
             ]
         return clauses
 
+    def matching(self, query: str, filters: Filters | None = None) -> int:
+        """How many paragraphs match ``query`` (and ``filters``): what a list of every match
+        would hold. Free after :meth:`search` asked the same (its matches are kept)."""
+        terms = self.clauses(query)
+        if not terms:
+            return 0
+        with self._lock:
+            return int(self._matches_for(terms, filters).docs.size)
+
     def search(
         self, query: str, limit: int, filters: Filters | None = None
     ) -> list[tuple[int, float]]:
@@ -283,12 +225,10 @@ class KeywordStore:
             return []
         with self._lock:
             try:
-                searcher = self._current_searcher()
-                scorer = self._scorer_for(searcher)
-                top = scorer.top(terms, limit, self._filter_mask(searcher, filters))
+                top = self._matches_for(terms, filters).top(limit)
                 if not top:
                     return []
-                pids = searcher.reader().column_reader("pid")
+                pids = self._pids_of(self._current_searcher())
                 return [(int(pids[docnum]), score) for docnum, score in top]
             except Exception as exc:
                 if not compat_whoosh.is_damage(exc):
@@ -298,6 +238,19 @@ class KeywordStore:
                 raise IndexCorruptError(
                     f"keyword index at {self.path} cannot be read: {exc!r}"
                 ) from exc
+
+    def _matches_for(self, terms: list[WeightedTerm], filters: Filters | None) -> Matches:
+        """The query's matches, scored once per searcher (the lock held)."""
+        searcher = self._current_searcher()
+        scorer = self._scorer_for(searcher)
+        key = (tuple(terms), filters)
+        matches = self._matches.get(key)
+        if matches is None:
+            matches = scorer.matches(terms, self._filter_mask(searcher, filters))
+            if len(self._matches) >= _MATCHES_CACHE:
+                del self._matches[next(iter(self._matches))]  # the oldest
+            self._matches[key] = matches
+        return matches
 
     def phrase_releases(
         self, phrase: str, text_of: Callable[[Iterable[str]], dict[str, str]]
@@ -342,14 +295,26 @@ class KeywordStore:
         lengths (a noticeable pause on a large archive), so no user's query pays for it."""
         with self._lock:
             fields = ("text", "title") + (tuple(LIGHT_FIELDS.values()) if self._light else ())
-            self._scorer_for(self._current_searcher()).load_lengths(fields)
+            searcher = self._current_searcher()
+            self._scorer_for(searcher).load_lengths(fields)
+            self._pids_of(searcher)
 
     def _scorer_for(self, searcher: Searcher) -> Bm25fScorer:
         scorer = self._scorer
         if scorer is None or scorer.searcher is not searcher:
             scorer = self._scorer = Bm25fScorer(searcher, length_cache=self._lengths)
-            self._masks = {}  # filter masks are per searcher, like the scorer
+            # per searcher, like the scorer
+            self._masks, self._matches, self._pids = {}, {}, None
         return scorer
+
+    def _pids_of(self, searcher: Searcher) -> np.ndarray:
+        """Paragraph id by document number for ``searcher`` (the scorer's)."""
+        if self._pids is None:
+            reader = searcher.reader()
+            size = reader.doc_count_all()
+            column = reader.column_reader("pid") if size else ()
+            self._pids = np.fromiter(iter(column), np.int64, size)
+        return self._pids
 
     def whoosh_query(self, query: str) -> wq.Query | None:
         """:meth:`clauses` as a Whoosh query (None without terms), for running the same

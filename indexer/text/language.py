@@ -78,6 +78,11 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def load_model() -> None:
+    """Load the language model now rather than on the first text that needs it."""
+    _identifier()
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of ``text`` ("ar", "en", ...), or ``"und"`` when it cannot be told.
 
