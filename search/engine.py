@@ -14,8 +14,7 @@ deepened until no unseen paragraph can beat the last release shown, so pages are
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,14 +28,15 @@ from dalil.indexer.store import clusters, release_stats
 from dalil.indexer.store.docstore import StoredRelease
 from dalil.indexer.store.index import Index
 from dalil.search.calibration import STATS_DEPTH
-from dalil.search.grouping import MAX_SNIPPETS, ReleaseGroup, group_by_release
+from dalil.search.grouping import ReleaseGroup, group_by_release
 from dalil.search.highlight import Highlighter
 from dalil.search.listing import Entry, by_date, fold, split_matches
-from dalil.search.models import Duplicate, FacetCounts, Hit, Mode, Query, SearchResponse, Snippet
+from dalil.search.models import Duplicate, FacetCounts, Mode, Query, SearchResponse
 from dalil.search.narrowing import narrow
 from dalil.search.query_syntax import parse_query
 from dalil.search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
 from dalil.search.relevance import approximate, threshold_for
+from dalil.search.results import Ranked, Results, raw_of
 from dalil.search.retrievers import (
     POOLED,
     DenseRetrieved,
@@ -49,18 +49,6 @@ from dalil.search.validation import MAX_K, check_int, validate_query
 
 if TYPE_CHECKING:
     from dalil.indexer.settings import Settings
-
-
-@dataclass(frozen=True)
-class Ranked:
-    """A query's releases (best first, at least ``need`` when that many match), the scorer
-    that ranked them and the paragraphs fetched on the way."""
-
-    releases: list[ReleaseGroup]
-    scorer: Scorer
-    vectors: Mapping[str, np.ndarray]
-    paragraphs: Mapping[int, StoredParagraph]
-    exhaustive: bool
 
 
 class Searcher:
@@ -83,6 +71,7 @@ class Searcher:
         self._owns_index = owns_index
         self._retrievers = Retrievers(index, self.encoders)
         self._highlighter = Highlighter()
+        self._results = Results(index, self._retrievers, self._highlighter)
         self._totals: dict[Filters, tuple[object, int]] = {}
         index.keywords.warm()
 
@@ -164,7 +153,7 @@ class Searcher:
         if query.sort != "relevance":
             entries = by_date(entries, release_stats.dates(docs, match_ids), query.sort)
         keys = self._highlighter.query_keys(parsed.text)
-        hits = self._hits(ranked, entries[query.offset : query.offset + query.k], keys)
+        hits = self._results.hits(ranked, entries[query.offset : query.offset + query.k], keys)
         total = len(matches)
         weaker_count = 0
         if query.mode != "keyword":
@@ -208,7 +197,7 @@ class Searcher:
         copies = self._copies(release_id)
         exclude = np.union1d(own, copies)
         ranked = self.rank(None, vectors, "semantic", None, Filters(), k, exclude=exclude)
-        hits = self._hits(ranked, [Entry(g) for g in ranked.releases[:k]], frozenset())
+        hits = self._results.hits(ranked, [Entry(g) for g in ranked.releases[:k]], frozenset())
         total = max(0, self.index.docs.counts()[0] - 1)
         return SearchResponse(query, tuple(hits), total, (time.perf_counter() - start) * 1000.0)
 
@@ -280,22 +269,12 @@ class Searcher:
             if mode != "keyword":
                 for name, vector in vectors.items():
                     dense[name] = retr.dense(name, vector, limit, filters, known, exclude)
-            ids = {d for d, _ in keyword.ranking} if keyword else set()
-            for d in dense.values():
-                for ranking in d.groups.values():
-                    ids.update(p for p, _ in ranking)
-            retr.paragraphs(ids, known)
-            ids = {i for i in ids if i in known}
-            group_of = {i: retr.group_key(known[i].language) for i in ids}
-            language_of = {i: language_key(known[i].language) for i in ids}
-            raw = self._raw_scores(dense, vectors, ids)
-            scorer = build_scorer(
-                mode, alpha, keyword, dense, raw, group_of, language_of, query_key
-            )
-            fused = [
-                (i, scorer.score(i, _raw_of(raw, i), group_of[i], language_of[i])) for i in ids
-            ]
-            releases = group_by_release(fused, {i: known[i].release_id for i in ids})
+            if mode == "keyword":
+                scorer, releases = self._keyword_releases(keyword)
+            else:
+                scorer, releases = self._fused_releases(
+                    mode, alpha, keyword, dense, vectors, known, query_key
+                )
             bound = unseen_bound(scorer, keyword, dense)
             done = bound == NEG_INF
             enough = need <= 0 or (len(releases) >= need and releases[need - 1].score > bound)
@@ -304,9 +283,43 @@ class Searcher:
             if limit >= size:
                 return Ranked(releases, scorer, vectors, known, True)
             limit *= 2
-            if mode == "keyword" and keyword is not None and floor is not None:
+            if mode == "keyword" and floor is not None:
                 # keyword mode lists every match: read them all at once, not by doublings
                 limit = max(limit, retr.keyword_matches(text or "", filters))
+
+    def _fused_releases(
+        self,
+        mode: Mode,
+        alpha: float | None,
+        keyword: Retrieved | None,
+        dense: Mapping[str, DenseRetrieved],
+        vectors: Mapping[str, np.ndarray],
+        known: dict[int, StoredParagraph],
+        query_key: str | None,
+    ) -> tuple[Scorer, list[ReleaseGroup]]:
+        """Semantic and hybrid modes: every candidate's paragraph fetched into ``known``,
+        scored by the one fusion formula, grouped into releases."""
+        retr = self._retrievers
+        ids = {d for d, _ in keyword.ranking} if keyword else set()
+        for d in dense.values():
+            for ranking in d.groups.values():
+                ids.update(p for p, _ in ranking)
+        retr.paragraphs(ids, known)
+        ids = {i for i in ids if i in known}
+        group_of = {i: retr.group_key(known[i].language) for i in ids}
+        language_of = {i: language_key(known[i].language) for i in ids}
+        raw = self._raw_scores(dense, vectors, ids)
+        scorer = build_scorer(mode, alpha, keyword, dense, raw, group_of, language_of, query_key)
+        fused = [(i, scorer.score(i, raw_of(raw, i), group_of[i], language_of[i])) for i in ids]
+        return scorer, group_by_release(fused, {i: known[i].release_id for i in ids})
+
+    def _keyword_releases(self, keyword: Retrieved | None) -> tuple[Scorer, list[ReleaseGroup]]:
+        """Keyword mode's releases, each scored by its best paragraph's BM25F. Only the
+        release of each match is read, not its paragraph: keyword mode lists every match."""
+        ranking = keyword.ranking if keyword else []
+        release_of = self.index.docs.release_of(pid for pid, _ in ranking)
+        scorer = build_scorer("keyword", None, keyword, {}, {}, {})
+        return scorer, group_by_release(ranking, release_of)
 
     def _raw_scores(
         self,
@@ -325,67 +338,6 @@ class Searcher:
         return raw
 
     # -- results ------------------------------------------------------------------------
-
-    def _hits(self, ranked: Ranked, entries: Sequence[Entry], keys: frozenset[str]) -> list[Hit]:
-        members = clusters.members(self.index.docs, {e.cluster for e in entries if e.cluster})
-        hits = []
-        for entry in entries:
-            group = entry.lead
-            release = self.get_release(group.release_id)
-            copies = tuple(
-                Duplicate(m.release_id, m.title, m.date, m.source, m.language)
-                for m in members.get(entry.cluster or "", ())
-                if m.release_id != group.release_id
-            )
-            scored = self._paragraph_scores(ranked, release, group)
-            snippets = tuple(
-                Snippet(p.id, p.position, p.text, self._highlighter.highlight(p.text, keys))
-                for p, _ in scored[:MAX_SNIPPETS]
-            )
-            hits.append(
-                Hit(
-                    release_id=release.id,
-                    title=release.title,
-                    score=group.score,
-                    snippets=snippets,
-                    date=release.date,
-                    source=release.source,
-                    language=release.language,
-                    category=release.category,
-                    url=release.url,
-                    duplicates=copies,
-                    weak=entry.weak,
-                    cluster=entry.cluster,
-                )
-            )
-        return hits
-
-    def _paragraph_scores(
-        self, ranked: Ranked, release: StoredRelease, group: ReleaseGroup
-    ) -> list[tuple[StoredParagraph, float]]:
-        """The release's paragraphs with exact fused scores, best first (keyword mode: only
-        the paragraphs that matched, by BM25)."""
-        by_id = {p.id: p for p in release.paragraphs}
-        if ranked.scorer.mode == "keyword":
-            pairs = [(by_id[p], s) for p, s in group.paragraphs if p in by_id]
-            return pairs
-        ids = list(by_id)
-        raw = {
-            name: self._retrievers.rescore(name, vector, ids)
-            for name, vector in ranked.vectors.items()
-        }
-        retr = self._retrievers
-        pairs = [
-            (
-                p,
-                ranked.scorer.score(
-                    p.id, _raw_of(raw, p.id), retr.group_key(p.language), language_key(p.language)
-                ),
-            )
-            for p in release.paragraphs
-        ]
-        pairs.sort(key=lambda x: (-x[1], x[0].position))
-        return pairs
 
     def _total(self, mode: Mode, filters: Filters, ranked: Ranked) -> int:
         """Releases that can be listed: for keyword mode those with a keyword match (a lower
@@ -409,10 +361,6 @@ class Searcher:
 def _first_limit(need: int) -> int:
     """How deep :meth:`Searcher.rank` reads every list first, for ``need`` exact releases."""
     return max(STATS_DEPTH, 2 * need)
-
-
-def _raw_of(raw: Mapping[str, Mapping[int, float]], pid: int) -> dict[str, float]:
-    return {name: scores[pid] for name, scores in raw.items() if pid in scores}
 
 
 __all__ = ["POOLED", "Ranked", "Searcher"]

@@ -355,6 +355,21 @@ class DocStore:
                 found[paragraph.id] = paragraph
         return found
 
+    def release_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """Paragraph id -> its release's id (ids that don't exist are left out): what keyword
+        mode needs of every match, without reading the text."""
+        wanted = sorted({int(i) for i in ids})
+        found: dict[int, str] = {}
+        for chunk in _batches(wanted):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                (int(pid), rid)
+                for pid, rid in self._query(
+                    f"SELECT id, release_id FROM paragraphs WHERE id IN ({marks})", chunk
+                )
+            )
+        return found
+
     def release_paragraphs(self, release_ids: Iterable[str]) -> list[StoredParagraph]:
         """Every paragraph of the given releases, in release then position order."""
         ids = sorted(set(release_ids))
