@@ -158,7 +158,8 @@ class Searcher:
         weaker_count = 0
         if query.mode != "keyword":
             weaker_count = max(0, self._total(query.mode, filters, ranked) - total)
-        listed = len(fold(matches, cluster_of)) + (weaker_count if weaker else 0)
+        # the entries led by a match are those fold(matches) would give
+        listed = sum(not e.weak for e in entries) + (weaker_count if weaker else 0)
         counts = release_stats.facet_counts(docs, match_ids)
         unit, buckets = timeline(release_stats.month_counts(docs, match_ids))
         took = (time.perf_counter() - start) * 1000.0
@@ -261,6 +262,10 @@ class Searcher:
         known: dict[int, StoredParagraph] = {}
         size = max(1, self.index.manifest.paragraphs)
         limit = _first_limit(need)
+        if mode == "keyword" and floor is not None and text:
+            # keyword mode lists every match: read them all in one pass (one more than there
+            # are, so the list knows it is exhausted)
+            limit = max(limit, retr.keyword_matches(text, filters) + 1)
         while True:
             keyword: Retrieved | None = None
             if mode != "semantic" and text:
@@ -283,9 +288,6 @@ class Searcher:
             if limit >= size:
                 return Ranked(releases, scorer, vectors, known, True)
             limit *= 2
-            if mode == "keyword" and floor is not None:
-                # keyword mode lists every match: read them all at once, not by doublings
-                limit = max(limit, retr.keyword_matches(text or "", filters))
 
     def _fused_releases(
         self,

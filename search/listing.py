@@ -40,22 +40,20 @@ def fold(
     """One entry per cluster (releases without a cluster are their own), at the place of its
     best release; ``releases`` must be best first. Entries whose lead comes at or after
     position ``weak_from`` are marked weak."""
-    entries: list[Entry] = []
-    where: dict[str, int] = {}
+    leads: list[tuple[ReleaseGroup, str | None, bool]] = []
+    folded: dict[str, list[ReleaseGroup]] = {}  # a cluster's releases after its lead
     for position, group in enumerate(releases):
         cluster = cluster_of.get(group.release_id)
-        weak = weak_from is not None and position >= weak_from
-        if cluster is None:
-            entries.append(Entry(group, weak=weak))
+        if cluster is not None and cluster in folded:
+            folded[cluster].append(group)
             continue
-        if cluster in where:
-            at = where[cluster]
-            entry = entries[at]
-            entries[at] = Entry(entry.lead, (*entry.folded, group), cluster, entry.weak)
-            continue
-        where[cluster] = len(entries)
-        entries.append(Entry(group, cluster=cluster, weak=weak))
-    return entries
+        if cluster is not None:
+            folded[cluster] = []
+        leads.append((group, cluster, weak_from is not None and position >= weak_from))
+    return [
+        Entry(lead, tuple(folded[cluster]) if cluster is not None else (), cluster, weak)
+        for lead, cluster, weak in leads
+    ]
 
 
 def by_date(entries: Sequence[Entry], dates: Mapping[str, str | None], sort: Sort) -> list[Entry]:
