@@ -211,7 +211,7 @@ class KeywordStore:
         terms = self.clauses(query)
         if not terms:
             return 0
-        with self._lock:
+        with self._reading():
             return int(self._matches_for(terms, filters).docs.size)
 
     def search(
@@ -223,18 +223,24 @@ class KeywordStore:
         terms = self.clauses(query)
         if not terms:
             return []
+        with self._reading():
+            top = self._matches_for(terms, filters).top(limit)
+            if not top:
+                return []
+            pids = self._pids_of(self._current_searcher())
+            return [(int(pids[docnum]), score) for docnum, score in top]
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Hold the lock to read the index; a damaged segment file (truncated, overwritten)
+        raises :class:`IndexCorruptError` (the request fails with a 503 and the process lives
+        on: no mmap, so no SIGBUS)."""
         with self._lock:
             try:
-                top = self._matches_for(terms, filters).top(limit)
-                if not top:
-                    return []
-                pids = self._pids_of(self._current_searcher())
-                return [(int(pids[docnum]), score) for docnum, score in top]
+                yield
             except Exception as exc:
                 if not compat_whoosh.is_damage(exc):
                     raise
-                # a damaged segment file (truncated, overwritten): this request fails with a
-                # 503, the process lives on (no mmap, so no SIGBUS)
                 raise IndexCorruptError(
                     f"keyword index at {self.path} cannot be read: {exc!r}"
                 ) from exc
@@ -262,7 +268,7 @@ class KeywordStore:
         words = [t.text for t in self._analyzer(phrase, mode="index")]
         if not words:
             return set()
-        with self._lock:
+        with self._reading():
             searcher = self._current_searcher()
             fields = ("text", "title")
             if len(words) == 1:
