@@ -28,8 +28,9 @@ class RunRecord:
     """One write run: when, how it ended (``published`` / ``unchanged`` / ``failed`` /
     ``locked``), what it did (counts over distinct release ids; ``duplicates``: ids met more
     than once, the later one kept) and how long each stage took (``stage_seconds`` keys:
-    probe, read, split, ``encode:<encoder>``, write_sqlite, write_whoosh, write_faiss, delete,
-    copy, verify, publish, switch, collect, load_encoders)."""
+    probe, read, split, ``encode:<encoder>``, write_sqlite, write_whoosh, wait_whoosh,
+    write_faiss, merge_whoosh, clusters, delete, copy, verify, publish, switch, collect,
+    load_encoders)."""
 
     started: str = ""
     finished: str = ""
