@@ -36,7 +36,7 @@ from dalil.search.narrowing import narrow
 from dalil.search.query_syntax import parse_query
 from dalil.search.ranking import NEG_INF, Scorer, build_scorer, unseen_bound
 from dalil.search.relevance import approximate, threshold_for
-from dalil.search.results import Ranked, Results, raw_of
+from dalil.search.results import Ranked, Results, duplicates, raw_of
 from dalil.search.retrievers import (
     POOLED,
     DenseRetrieved,
@@ -208,11 +208,7 @@ class Searcher:
         cluster = clusters.cluster_of(docs, [release_id]).get(release_id)
         if cluster is None:
             return ()
-        return tuple(
-            Duplicate(m.release_id, m.title, m.date, m.source, m.language)
-            for m in clusters.members(docs, [cluster]).get(cluster, ())
-            if m.release_id != release_id
-        )
+        return duplicates(clusters.members(docs, [cluster]).get(cluster, ()), release_id)
 
     def _copies(self, release_id: str) -> np.ndarray:
         """Paragraph ids of the release's near-duplicates (not its own)."""

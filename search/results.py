@@ -3,7 +3,7 @@ listed, its best paragraphs scored exactly by the query's own scorer and highlig
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,11 +48,7 @@ class Results:
         for entry in entries:
             group = entry.lead
             release = docs.get_release(group.release_id)
-            copies = tuple(
-                Duplicate(m.release_id, m.title, m.date, m.source, m.language)
-                for m in members.get(entry.cluster or "", ())
-                if m.release_id != group.release_id
-            )
+            copies = duplicates(members.get(entry.cluster or "", ()), group.release_id)
             scored = self.paragraph_scores(ranked, release, group)
             snippets = tuple(
                 Snippet(p.id, p.position, p.text, self._highlighter.highlight(p.text, keys))
@@ -100,9 +96,18 @@ class Results:
         return pairs
 
 
+def duplicates(members: Iterable[clusters.Member], release_id: str) -> tuple[Duplicate, ...]:
+    """A cluster's releases other than ``release_id``, as a hit lists them."""
+    return tuple(
+        Duplicate(m.release_id, m.title, m.date, m.source, m.language)
+        for m in members
+        if m.release_id != release_id
+    )
+
+
 def raw_of(raw: Mapping[str, Mapping[int, float]], pid: int) -> dict[str, float]:
     """One paragraph's raw score from each encoder that has one."""
     return {name: scores[pid] for name, scores in raw.items() if pid in scores}
 
 
-__all__ = ["Ranked", "Results", "raw_of"]
+__all__ = ["Ranked", "Results", "duplicates", "raw_of"]
