@@ -28,6 +28,7 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
+from whoosh.writing import IndexWriter
 
 from dalil.indexer.compat import whoosh as compat_whoosh
 from dalil.indexer.errors import IndexCorruptError, IndexLockedError, IndexNotFoundError
@@ -135,15 +136,10 @@ class KeywordStore:
         ``procs`` > 1 analyses in that many processes; ``multisegment`` then skips the final
         merge (faster bulk loads, more segments); ``limitmb`` is the indexing pool's memory
         per process; ``timeout`` is how long to wait for another writer's lock."""
-        try:
-            options: dict[str, Any] = {"limitmb": limitmb, "timeout": timeout}
-            if procs > 1:
-                options |= {"procs": procs, "multisegment": multisegment}
-            w = self._ix.writer(**options)
-        except whoosh_index.LockError as exc:
-            raise IndexLockedError(
-                f"keyword index at {self.path} is locked by another writer"
-            ) from exc
+        options: dict[str, Any] = {"limitmb": limitmb, "timeout": timeout}
+        if procs > 1:
+            options |= {"procs": procs, "multisegment": multisegment}
+        w = self._whoosh_writer(**options)
         if procs == 1:
             # The writer unpickled its own copy of the schema; give it ours (same fields)
             # so that every transaction and query shares one analyzer and its warm caches.
@@ -164,14 +160,17 @@ class KeywordStore:
         whether it merged."""
         if self.segments() <= (MAX_SEGMENTS if most is None else most):
             return False
+        self._whoosh_writer(timeout=timeout).commit(optimize=True)
+        return True
+
+    def _whoosh_writer(self, **options: Any) -> IndexWriter:
+        """Whoosh's writer; :class:`IndexLockedError` when another writer holds the lock."""
         try:
-            w = self._ix.writer(timeout=timeout)
+            return self._ix.writer(**options)
         except whoosh_index.LockError as exc:
             raise IndexLockedError(
                 f"keyword index at {self.path} is locked by another writer"
             ) from exc
-        w.commit(optimize=True)
-        return True
 
     def query_terms(self, query: str) -> list[str]:
         """The distinct terms ``query`` is searched with, in order (stop words dropped)."""
@@ -314,7 +313,8 @@ class KeywordStore:
         return scorer
 
     def _pids_of(self, searcher: Searcher) -> np.ndarray:
-        """Paragraph id by document number for ``searcher`` (the scorer's)."""
+        """Paragraph id by document number for ``searcher`` (the lock held)."""
+        self._scorer_for(searcher)  # drops the array of an earlier searcher
         if self._pids is None:
             reader = searcher.reader()
             size = reader.doc_count_all()
@@ -343,11 +343,10 @@ class KeywordStore:
     def ids(self) -> set[int]:
         """Every paragraph id in the index."""
         with self._lock:
-            reader = self._current_searcher().reader()
-            if reader.doc_count() == 0:
-                return set()
-            pids = reader.column_reader("pid")
-            return {int(pids[docnum]) for docnum in reader.all_doc_ids()}
+            searcher = self._current_searcher()
+            pids = self._pids_of(searcher)
+            live = np.fromiter(searcher.reader().all_doc_ids(), np.int64)
+            return set(pids[live].tolist())
 
     def count(self) -> int:
         """Number of paragraphs in the index."""
