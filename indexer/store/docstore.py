@@ -102,11 +102,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _batches(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), _BATCH):
-        yield ids[start : start + _BATCH]
-
-
 def _stored_paragraph(row: sqlite3.Row | tuple[Any, ...]) -> StoredParagraph:
     return StoredParagraph(
         id=int(row[0]),
@@ -342,49 +337,39 @@ class DocStore:
 
     def paragraphs(self, ids: Iterable[int]) -> dict[int, StoredParagraph]:
         """Paragraphs by id (ids that don't exist are left out)."""
-        wanted = sorted({int(i) for i in ids})
-        found: dict[int, StoredParagraph] = {}
-        for chunk in _batches(wanted):
-            marks = ",".join("?" * len(chunk))
-            for row in self._query(
-                f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs p JOIN releases r"
-                f" ON r.id = p.release_id WHERE p.id IN ({marks})",
-                chunk,
-            ):
-                paragraph = _stored_paragraph(row)
-                found[paragraph.id] = paragraph
-        return found
+        rows = self._rows_in(
+            f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs p JOIN releases r"
+            " ON r.id = p.release_id WHERE p.id IN ({marks})",
+            sorted({int(i) for i in ids}),
+        )
+        return {paragraph.id: paragraph for paragraph in map(_stored_paragraph, rows)}
 
     def release_of(self, ids: Iterable[int]) -> dict[int, str]:
         """Paragraph id -> its release's id (ids that don't exist are left out): what keyword
         mode needs of every match, without reading the text."""
-        wanted = sorted({int(i) for i in ids})
-        found: dict[int, str] = {}
-        for chunk in _batches(wanted):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                (int(pid), rid)
-                for pid, rid in self._query(
-                    f"SELECT id, release_id FROM paragraphs WHERE id IN ({marks})", chunk
-                )
-            )
-        return found
+        rows = self._rows_in(
+            "SELECT id, release_id FROM paragraphs WHERE id IN ({marks})",
+            sorted({int(i) for i in ids}),
+        )
+        return {int(pid): rid for pid, rid in rows}
 
     def release_paragraphs(self, release_ids: Iterable[str]) -> list[StoredParagraph]:
         """Every paragraph of the given releases, in release then position order."""
-        ids = sorted(set(release_ids))
-        out: list[StoredParagraph] = []
-        for start in range(0, len(ids), _BATCH):
-            chunk = ids[start : start + _BATCH]
-            marks = ",".join("?" * len(chunk))
-            rows = self._query(
-                f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs p JOIN releases r"
-                f" ON r.id = p.release_id WHERE p.release_id IN ({marks})"
-                " ORDER BY p.release_id, p.position",
-                chunk,
-            )
-            out.extend(_stored_paragraph(r) for r in rows)
-        return out
+        rows = self._rows_in(
+            f"SELECT {_PARAGRAPH_COLUMNS} FROM paragraphs p JOIN releases r"
+            " ON r.id = p.release_id WHERE p.release_id IN ({marks})"
+            " ORDER BY p.release_id, p.position",
+            sorted(set(release_ids)),
+        )
+        return [_stored_paragraph(r) for r in rows]
+
+    def _rows_in(self, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql``, whose ``IN ({marks})`` takes ``values``, asked in batches of
+        at most ``_BATCH`` (SQLite's limit on parameters); ``values`` sorted, so ordered
+        rows stay in order across batches."""
+        for start in range(0, len(values), _BATCH):
+            chunk = values[start : start + _BATCH]
+            yield from self._query(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     def paragraph_ids(self, filters: Filters | None = None) -> np.ndarray:
         """Sorted int64 ids of the paragraphs whose release passes ``filters`` (all when
