@@ -52,6 +52,15 @@ def test_bad_feed_parameters_answer_422(hash_client: TestClient) -> None:
     assert "q" in answer.text
 
 
+def test_a_query_of_no_words_is_a_documented_400(hash_client: TestClient) -> None:
+    # "»" passes the parameter check but holds no word to search for (found by schemathesis)
+    answer = hash_client.get("/search.atom", params={"q": "»"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_query"
+    documented = hash_client.get("/openapi.json").json()["paths"]["/search.atom"]["get"]
+    assert {"400", "422", "503"} <= set(documented["responses"])
+
+
 def test_results_page_names_its_feed(hash_client: TestClient) -> None:
     html = hash_client.get("/", params={"q": "NATO", "language": "ar"}).text
     link = re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="([^"]+)"', html)

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from dalil.search import Hit
 from dalil.web.server import convert
+from dalil.web.server.api import ERRORS
 from dalil.web.server.deps import SearcherDep, SlotsDep
 from dalil.web.server.schemas import MAX_K, SearchRequest
 
@@ -37,7 +38,11 @@ def feed_href(params: dict[str, str]) -> str:
     "/search.atom",
     summary="A search as an Atom feed",
     response_class=Response,
-    responses={200: {"content": {ATOM_TYPE: {}}, "description": "An Atom 1.0 feed."}},
+    responses={
+        200: {"content": {ATOM_TYPE: {}}, "description": "An Atom 1.0 feed."},
+        # the errors of a search (an empty query is a 400, as on /api/search)
+        **{code: ERRORS[code] for code in (400, 422, 503)},
+    },
 )
 def search_feed(
     request: Request,
