@@ -46,15 +46,25 @@ class Weights:
 
 @dataclass(frozen=True)
 class WithinLanguage:
-    """Who orders the paragraphs written in the query's ``language``: the encoders trained to
-    rank passages (:func:`~dalil.indexer.encoders.coverage.ranks_passages`), their mean
-    z-score lifted by ``shift[group]`` so that the group's best paragraph stands where all
-    the encoders put it; ``share`` (0..1): how much of their order replaces all the
-    encoders' (:func:`within_language_order`)."""
+    """Who orders the paragraphs written in the query's ``language``
+    (:func:`within_language_order`); ``share`` (0..1): the dense side's preference for it.
+
+    With an encoder trained to rank passages among its readers
+    (:func:`~dalil.indexer.encoders.coverage.ranks_passages`): the rankers' mean z-score,
+    lifted by ``shift[group]`` so that the group's best paragraph stands where all the
+    encoders put it, replaces all the encoders' in proportion to ``share``. With none
+    (``lift`` set), so that the keyword side orders them: each paragraph's dense score is
+    raised toward ``best`` (the language's best dense score) by ``lift`` times its keyword
+    reach -- how far its keyword value comes from the floor (no match) toward
+    ``keyword_best`` (the language's best match). No score is lowered, and a paragraph the
+    keyword side did not match is not raised."""
 
     language: str
     share: float
     shift: Mapping[str, float]
+    lift: float | None = None
+    best: float = 0.0
+    keyword_best: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,16 +102,30 @@ class Scorer:
         rankers = [name for name in names if ranks_passages(name)]
         return self.mean_z(rankers, raw, group) if len(rankers) < len(names) else None
 
-    def dense(self, raw: Mapping[str, float], group: str, language: str | None = None) -> float:
+    def dense(
+        self,
+        raw: Mapping[str, float],
+        group: str,
+        language: str | None = None,
+        kw: float | None = None,
+    ) -> float:
         """The encoders' weighted mean z-score in the paragraph's language group, over the
         encoders that read its ``language`` (:func:`~dalil.indexer.encoders.coverage.readers`);
-        in the query's own language, moved towards the rankers' order (:class:`WithinLanguage`)."""
+        in the query's own language, moved towards the rankers' order, or raised by the
+        paragraph's keyword value ``kw`` (:class:`WithinLanguage`)."""
         names = readers(list(raw), language)
         mean = self.mean_z(names, raw, group)
         if mean is None:
             return 0.0
         order = self.order
-        if order is None or language != order.language or group not in order.shift:
+        if order is None or language != order.language:
+            return mean
+        if order.lift is not None:
+            if kw is None or order.keyword_best <= self.kw_floor or mean >= order.best:
+                return mean
+            reach = min(1.0, max(0.0, (kw - self.kw_floor) / (order.keyword_best - self.kw_floor)))
+            return mean + order.lift * reach * (order.best - mean)
+        if group not in order.shift:
             return mean
         ranked = self.rankers_z(names, raw, group)
         if ranked is None:
@@ -134,7 +158,8 @@ class Scorer:
         # which the relevance threshold reads.
         total = self.weights.dense_total
         keyword = self.weights.keyword * (kw - offset)
-        return self.dense(raw, group, language) + (keyword / total if total > 0 else keyword)
+        dense = self.dense(raw, group, language, kw)
+        return dense + (keyword / total if total > 0 else keyword)
 
 
 def lead(values: list[float], depth: int = LEAD_DEPTH) -> float:
@@ -230,10 +255,19 @@ def within_language_order(
     There the rankers' order replaces all the encoders' in proportion to the dense side's
     preference for that language: when the answer is probably elsewhere, the paragraphs of
     the query's language are distractors, ranked as everywhere else. Each group keeps its
-    level (its best paragraph's all-encoder score), so the languages compare as before."""
+    level (its best paragraph's all-encoder score), so the languages compare as before.
+
+    When no encoder reading the query's language was trained to rank (use-m3 alone), the
+    keyword side -- which reads that language and ranks by the query's own words -- is left
+    to order it: its matches there are raised toward the language's best dense score, by
+    their keyword reach times the squared preference (:class:`WithinLanguage`). The square
+    keeps the lift small unless the dense side clearly places the answer in the query's
+    language, since raised paragraphs also rise against other languages' answers."""
     share = preference.get(query_language, 0.0) if query_language else 0.0
     if query_language is None or share <= 0.0:
         return None
+    if not any(ranks_passages(name) for name in readers(list(raw), query_language)):
+        return _keyword_lift(scorer, dense_scores, language_of, query_language, share)
     best: dict[str, float] = {}
     ranked_best: dict[str, float] = {}
     for pid, value in dense_scores.items():
@@ -249,6 +283,21 @@ def within_language_order(
     if not best:
         return None
     return WithinLanguage(query_language, share, {g: best[g] - ranked_best[g] for g in best})
+
+
+def _keyword_lift(
+    scorer: Scorer,
+    dense_scores: Mapping[int, float],
+    language_of: Mapping[int, str],
+    query_language: str,
+    share: float,
+) -> WithinLanguage | None:
+    own = [v for pid, v in dense_scores.items() if language_of.get(pid) == query_language]
+    if not own:
+        return None
+    matches = [v for pid, v in scorer.kw.items() if language_of.get(pid) == query_language]
+    keyword_best = max(matches, default=scorer.kw_floor)
+    return WithinLanguage(query_language, share, {}, share**2, max(own), keyword_best)
 
 
 def build_scorer(

@@ -85,17 +85,21 @@ def test_the_searcher_ranks_with_the_encoders_that_read_the_query(tmp_path: Path
     index.close()
 
 
-def test_a_one_encoder_index_never_loads_the_language_model() -> None:
+def test_an_index_of_encoders_trained_to_rank_never_loads_the_language_model() -> None:
+    """Without a language list or an encoder trained only for similarity the query's language
+    changes nothing; use-m3, even alone, needs it (the keyword side orders its language)."""
     import subprocess
     import sys
 
     code = (
         "import sys\n"
-        "from dalil.indexer.encoders.coverage import query_readers\n"
-        "assert query_readers(['use-m3'], 'Xin chào') == ['use-m3']\n"
+        "from dalil.indexer.encoders.coverage import query_language, query_readers\n"
+        "assert query_readers(['e5-small'], 'Xin chào') == ['e5-small']\n"
         "assert query_readers(['e5-small', 'mine'], 'Xin chào') == ['e5-small', 'mine']\n"
         "assert 'dalil.indexer.text.language' not in sys.modules\n"
         "assert query_readers(['e5-small', 'use-m3'], 'Πόσους πόντους') == ['e5-small']\n"
         "assert 'dalil.indexer.text.language' in sys.modules\n"
+        "assert query_readers(['use-m3'], 'Xin chào các bạn') == ['use-m3']\n"
+        "assert query_language(['use-m3'], 'Xin chào các bạn') == 'vi'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

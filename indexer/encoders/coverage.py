@@ -78,10 +78,12 @@ def ranks_passages(encoder: str) -> bool:
 
 
 def query_language(encoders: Collection[str], text: str) -> str | None:
-    """The language of the query ``text`` (ISO 639-1) when what the encoders do with it can
-    depend on it -- two encoders or more, one with a language list or trained only for
-    similarity -- else None (also when undetermined). The language model costs about a second
-    to load, which a one-encoder index never pays; Arabic is told by its script, without it."""
+    """The language of the query ``text`` (ISO 639-1) when what the ranking does with it can
+    depend on it -- an encoder trained only for similarity (the keyword side or a ranker then
+    orders the query's own language), or two encoders or more, one with a language list --
+    else None (also when undetermined). The language model costs about a second to load,
+    which an index of one encoder trained to rank never pays; Arabic is told by its script,
+    without it."""
     if not _tells_language(encoders):
         return None
     from dalil.indexer.text.language import UNDETERMINED, detect_language
@@ -92,7 +94,9 @@ def query_language(encoders: Collection[str], text: str) -> str | None:
 
 def _tells_language(encoders: Collection[str]) -> bool:
     names = list(encoders)
-    return len(names) >= 2 and any(n in LANGUAGES or not ranks_passages(n) for n in names)
+    if any(not ranks_passages(n) for n in names):
+        return True
+    return len(names) >= 2 and any(n in LANGUAGES for n in names)
 
 
 def load_language_model(encoders: Collection[str]) -> None:
