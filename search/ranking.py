@@ -10,8 +10,9 @@ weighted by what the query itself says about it (:func:`side_weights`); the keyw
 weight is also limited to what it can read (:func:`keyword_offsets`): it reorders paragraphs
 within their language and lifts a language as a whole only as far as the dense side already
 prefers it, so keyword matches cannot bury the answer written in another language. Within the
-query's own language, the encoders trained to rank passages order the paragraphs, to the extent
-the dense side says the answer is in that language (:func:`within_language_order`).
+query's own language, the encoders trained to rank passages order the paragraphs -- or, when
+none reads it, the keyword side does -- to the extent the dense side says the answer is in that
+language (:func:`within_language_order`).
 """
 
 from __future__ import annotations
