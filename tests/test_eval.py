@@ -223,5 +223,8 @@ def test_summary_says_why_a_set_misses() -> None:
     lines = format_summary(results).splitlines()
     assert lines[-2].endswith("below parts (-0.010); below target")
     assert lines[-1].endswith("ok")
+    # a miss below the third decimal is still a miss, shown with a fourth
+    close = format_summary([result("th>ar", 0.1, 0.71931, 0.71912)], targets=False)
+    assert close.splitlines()[-1].endswith("below parts (-0.0002)")
     # one-encoder runs: the default encoders' targets do not apply
     assert format_summary(results, targets=False).splitlines()[-2].endswith("below parts (-0.010)")

@@ -241,7 +241,9 @@ def format_summary(results: Sequence[SetResult], *, targets: bool = True) -> str
         nd = {m: r.metrics[m]["ndcg@10"] for m in METHODS}
         gap = nd["hybrid"] - max(nd["keyword"], nd["semantic"])
         target = TARGETS.get(r.name) if targets else None
-        misses = [f"below parts ({gap:+.3f})"] if gap < -1e-9 else []
+        # a gap too small for three decimals is shown with four, not as "-0.000"
+        shown = f"{gap:+.3f}" if gap <= -0.0005 else f"{gap:+.4f}"
+        misses = [f"below parts ({shown})"] if gap < -1e-9 else []
         if target is not None and nd["hybrid"] < target:
             misses.append("below target")
         lines.append(
