@@ -150,8 +150,9 @@ class Searcher:
                 break
             need *= 2
         match_ids = [g.release_id for g in matches]
+        table = self._retrievers.release_table()
         if query.sort != "relevance":
-            entries = by_date(entries, release_stats.dates(docs, match_ids), query.sort)
+            entries = by_date(entries, release_stats.dates(table, match_ids), query.sort)
         keys = self._highlighter.query_keys(parsed.text)
         hits = self._results.hits(ranked, entries[query.offset : query.offset + query.k], keys)
         total = len(matches)
@@ -160,8 +161,8 @@ class Searcher:
             weaker_count = max(0, self._total(query.mode, filters, ranked) - total)
         # the entries led by a match are those fold(matches) would give
         listed = sum(not e.weak for e in entries) + (weaker_count if weaker else 0)
-        counts = release_stats.facet_counts(docs, match_ids)
-        unit, buckets = timeline(release_stats.month_counts(docs, match_ids))
+        counts = release_stats.facet_counts(table, match_ids)
+        unit, buckets = timeline(release_stats.month_counts(table, match_ids))
         took = (time.perf_counter() - start) * 1000.0
         return SearchResponse(
             query,
@@ -312,10 +313,10 @@ class Searcher:
         return scorer, group_by_release(fused, {i: known[i].release_id for i in ids})
 
     def _keyword_releases(self, keyword: Retrieved | None) -> tuple[Scorer, list[ReleaseGroup]]:
-        """Keyword mode's releases, each scored by its best paragraph's BM25F. Only the
-        release of each match is read, not its paragraph: keyword mode lists every match."""
+        """Keyword mode's releases, each scored by its best paragraph's BM25F. Keyword mode
+        lists every match: their releases come from the release table, not their rows."""
         ranking = keyword.ranking if keyword else []
-        release_of = self.index.docs.release_of(pid for pid, _ in ranking)
+        release_of = self._retrievers.release_table().release_of([pid for pid, _ in ranking])
         scorer = build_scorer("keyword", None, keyword, {}, {}, {})
         return scorer, group_by_release(ranking, release_of)
 

@@ -37,14 +37,25 @@ def group_by_release(
     for pid, score in ranking:
         if pid in release_of and (pid not in best or score > best[pid]):
             best[pid] = float(score)
+    # one sort of every paragraph, best first: each release's paragraphs then arrive in
+    # order, and the releases in the order of their best paragraph (keyword mode groups
+    # every match of a common word: thousands of releases, so no sort per release)
     members: dict[str, list[tuple[int, float]]] = {}
-    for pid, score in best.items():
-        members.setdefault(release_of[pid], []).append((pid, score))
-    groups = []
-    for release_id, paragraphs in members.items():
-        paragraphs.sort(key=lambda p: (-p[1], p[0]))
-        groups.append(
-            ReleaseGroup(release_id, paragraphs[0][1], tuple(paragraphs[:max_paragraphs]))
-        )
-    groups.sort(key=lambda g: (-g.score, g.release_id))
+    for pid, score in sorted(best.items(), key=_best_first):
+        release_id = release_of[pid]
+        kept = members.get(release_id)
+        if kept is None:
+            members[release_id] = [(pid, score)]
+        elif len(kept) < max_paragraphs:
+            kept.append((pid, score))
+    groups = [ReleaseGroup(rid, kept[0][1], tuple(kept)) for rid, kept in members.items()]
+    groups.sort(key=_release_order)  # already by score: this breaks ties by release id
     return groups
+
+
+def _best_first(paragraph: tuple[int, float]) -> tuple[float, int]:
+    return -paragraph[1], paragraph[0]
+
+
+def _release_order(group: ReleaseGroup) -> tuple[float, str]:
+    return -group.score, group.release_id

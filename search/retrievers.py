@@ -26,6 +26,7 @@ import numpy as np
 from dalil.indexer.encoders.embedding import Encoder
 from dalil.indexer.models import Filters, StoredParagraph
 from dalil.indexer.store.index import Index
+from dalil.indexer.store.release_table import ReleaseTable
 from dalil.search.calibration import STATS_DEPTH
 
 MIN_GROUP_RELEASES = 20  # languages with fewer releases share the pooled group
@@ -83,6 +84,7 @@ class Retrievers:
         # is the index's current one (every committed write replaces it)
         self._ids_cache: dict[Filters, tuple[object, np.ndarray]] = {}
         self._lang_cache: tuple[object, dict[str, int]] | None = None
+        self._table: tuple[object, ReleaseTable] | None = None
         self._pool: ThreadPoolExecutor | None = None  # encodes queries; started on first use
         self._dense_kept: dict[tuple[object, ...], DenseRetrieved] = {}
         self._kept_version: object = None
@@ -123,6 +125,18 @@ class Retrievers:
         with self._lock:
             self._lang_cache = (version, counts)
         return counts
+
+    def release_table(self) -> ReleaseTable:
+        """Every paragraph's release and every release's facet columns, read once per index
+        version: keyword mode groups, counts and dates thousands of matches with it."""
+        version = self._version()
+        with self._lock:
+            if self._table is not None and self._table[0] is version:
+                return self._table[1]
+        table = ReleaseTable.read(self.index.docs)
+        with self._lock:
+            self._table = (version, table)
+        return table
 
     def group_key(self, language: str | None) -> str:
         """A paragraph's language group: its language when the index holds at least

@@ -109,10 +109,6 @@ def test_paragraphs_by_id_batches(store: DocStore) -> None:
     assert len(got) == 1200
     assert got[ids[777]].text == "paragraph 777"
     assert store.paragraphs([]) == {}
-    _, other = put(store, release("small", "one paragraph"))
-    releases = store.release_of([*ids, other[0].id, 10**9])
-    assert releases == {**dict.fromkeys(ids, "big"), other[0].id: "small"}
-    assert store.release_of([]) == {}
 
 
 def test_paragraph_ids_filters(store: DocStore) -> None:

@@ -337,6 +337,8 @@ def test_writes_through_the_searcher_are_seen(tmp_path: Path) -> None:
     with Searcher(index, encoders, settings) as searcher:
         filters = Filters(source="late-wire")
         assert searcher.search(Query("volcano", filters=filters)).hits == ()
+        before = searcher.search(Query("volcano", "keyword"))  # reads the release table
+        assert "late-wire" not in dict(before.facets.sources)
         fresh = Release(
             "new",
             "Volcano",
@@ -349,4 +351,9 @@ def test_writes_through_the_searcher_are_seen(tmp_path: Path) -> None:
         resp = searcher.search(Query("volcano", filters=filters, weaker=True))
         assert release_ids(resp) == ["new"] and resp.total + resp.weaker == 1
         assert "<mark>volcano</mark>" in resp.hits[0].snippets[0].html
+        # keyword mode groups and counts off a table read once per index version: the
+        # write made a new version, so the new release is found, counted and dated
+        after = searcher.search(Query("volcano", "keyword", k=50))
+        assert "new" in release_ids(after) and after.total == before.total + 1
+        assert dict(after.facets.sources)["late-wire"] == 1
     index.close()

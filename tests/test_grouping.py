@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dalil.search.grouping import ReleaseGroup, group_by_release
 
@@ -34,3 +36,23 @@ def test_ties_unknown_ids_duplicates_and_empty():
     assert groups[0].paragraphs == ((3, 1.0),)
     with pytest.raises(ValueError):
         group_by_release([(1, 1.0)], RELEASE_OF, max_paragraphs=0)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.sampled_from([0.0, 0.5, 1.0, 2.5, -1.0]))),
+    st.integers(1, 4),
+)
+def test_matches_its_definition_for_any_ranking(ranking, k):
+    release_of = {pid: f"r{pid % 7}" for pid in range(25)}  # 25..30 unknown
+    best: dict[int, float] = {}
+    for pid, score in ranking:
+        if pid in release_of:
+            best[pid] = max(score, best.get(pid, score))
+    want = []
+    for rid in set(release_of[p] for p in best):
+        kept = sorted(
+            ((p, s) for p, s in best.items() if release_of[p] == rid), key=lambda p: (-p[1], p[0])
+        )
+        want.append(ReleaseGroup(rid, kept[0][1], tuple(kept[:k])))
+    want.sort(key=lambda g: (-g.score, g.release_id))
+    assert group_by_release(ranking, release_of, max_paragraphs=k) == want

@@ -344,15 +344,6 @@ class DocStore:
         )
         return {paragraph.id: paragraph for paragraph in map(_stored_paragraph, rows)}
 
-    def release_of(self, ids: Iterable[int]) -> dict[int, str]:
-        """Paragraph id -> its release's id (ids that don't exist are left out): what keyword
-        mode needs of every match, without reading the text."""
-        rows = self._rows_in(
-            "SELECT id, release_id FROM paragraphs WHERE id IN ({marks})",
-            sorted({int(i) for i in ids}),
-        )
-        return {int(pid): rid for pid, rid in rows}
-
     def release_paragraphs(self, release_ids: Iterable[str]) -> list[StoredParagraph]:
         """Every paragraph of the given releases, in release then position order."""
         rows = self._rows_in(

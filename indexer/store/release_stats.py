@@ -1,17 +1,14 @@
-"""Counts over a set of releases (a query's matches), in SQL: facet values, releases per
-month or year, and release dates for sorting."""
+"""Counts over a set of releases (a query's matches), read off the searcher's
+:class:`~dalil.indexer.store.release_table.ReleaseTable`: facet values, releases per month or
+year, and release dates for sorting."""
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dalil.indexer.store.docstore import DocStore
-
-# More months than this between the first and last match: count per year.
-MAX_MONTHS = 36
-_IDS = "SELECT value FROM json_each(?)"
+from dalil.indexer.store.release_table import ReleaseTable
 
 
 @dataclass(frozen=True)
@@ -24,48 +21,30 @@ class Counts:
     years: tuple[tuple[str, int], ...]
 
 
-def _ids_param(release_ids: Iterable[str]) -> str:
-    return json.dumps(sorted(set(release_ids)), ensure_ascii=False)
+def facet_counts(table: ReleaseTable, release_ids: Iterable[str]) -> Counts:
+    """Each facet's values among ``release_ids`` (unknown ids are skipped; an unset or empty
+    value is not counted; a date counts for its year when it has one)."""
+    at = table.positions(release_ids)
 
+    def values(column: tuple[str | None, ...]) -> tuple[tuple[str, int], ...]:
+        counts = Counter(value for value in (column[i] for i in at) if value)
+        return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
-def facet_counts(docs: DocStore, release_ids: Iterable[str]) -> Counts:
-    ids = _ids_param(release_ids)
-
-    def values(column: str) -> tuple[tuple[str, int], ...]:
-        rows = docs.select(
-            f"SELECT {column}, COUNT(*) AS n FROM releases WHERE id IN ({_IDS})"
-            f" AND {column} IS NOT NULL AND {column} != '' GROUP BY {column}"
-            f" ORDER BY n DESC, {column}",
-            (ids,),
-        )
-        return tuple((str(v), int(n)) for v, n in rows)
-
-    years = docs.select(
-        f"SELECT substr(date, 1, 4) AS y, COUNT(*) FROM releases WHERE id IN ({_IDS})"
-        " AND date IS NOT NULL AND length(date) >= 4 GROUP BY y ORDER BY y DESC",
-        (ids,),
-    )
+    years = Counter(date[:4] for date in (table.dates[i] for i in at) if date and len(date) >= 4)
     return Counts(
-        sources=values("source"),
-        languages=values("language"),
-        categories=values("category"),
-        years=tuple((str(y), int(n)) for y, n in years),
+        sources=values(table.sources),
+        languages=values(table.languages),
+        categories=values(table.categories),
+        years=tuple(sorted(years.items(), reverse=True)),
     )
 
 
-def month_counts(docs: DocStore, release_ids: Iterable[str]) -> dict[str, int]:
+def month_counts(table: ReleaseTable, release_ids: Iterable[str]) -> dict[str, int]:
     """``YYYY-MM`` -> releases, for the dated ones."""
-    rows = docs.select(
-        f"SELECT substr(date, 1, 7) AS m, COUNT(*) FROM releases WHERE id IN ({_IDS})"
-        " AND date IS NOT NULL AND length(date) >= 7 GROUP BY m",
-        (_ids_param(release_ids),),
-    )
-    return {str(m): int(n) for m, n in rows}
+    dates = (table.dates[i] for i in table.positions(release_ids))
+    return dict(Counter(date[:7] for date in dates if date and len(date) >= 7))
 
 
-def dates(docs: DocStore, release_ids: Iterable[str]) -> dict[str, str | None]:
-    """Release id -> its date (None when undated)."""
-    rows = docs.select(
-        f"SELECT id, date FROM releases WHERE id IN ({_IDS})", (_ids_param(release_ids),)
-    )
-    return {str(rid): date for rid, date in rows}
+def dates(table: ReleaseTable, release_ids: Iterable[str]) -> dict[str, str | None]:
+    """Release id -> its date (None when undated); unknown ids are left out."""
+    return {table.ids[i]: table.dates[i] for i in table.positions(release_ids)}
