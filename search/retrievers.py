@@ -85,6 +85,7 @@ class Retrievers:
         self._ids_cache: dict[Filters, tuple[object, np.ndarray]] = {}
         self._lang_cache: tuple[object, dict[str, int]] | None = None
         self._table: tuple[object, ReleaseTable] | None = None
+        self._table_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None  # encodes queries; started on first use
         self._dense_kept: dict[tuple[object, ...], DenseRetrieved] = {}
         self._kept_version: object = None
@@ -130,13 +131,12 @@ class Retrievers:
         """Every paragraph's release and every release's facet columns, read once per index
         version: keyword mode groups, counts and dates thousands of matches with it."""
         version = self._version()
-        with self._lock:
-            if self._table is not None and self._table[0] is version:
-                return self._table[1]
-        table = ReleaseTable.read(self.index.docs)
-        with self._lock:
-            self._table = (version, table)
-        return table
+        # read under its own lock: after a write every query in flight needs the new table,
+        # and one read serves them all (the other caches' lock is not held while reading)
+        with self._table_lock:
+            if self._table is None or self._table[0] is not version:
+                self._table = (version, ReleaseTable.read(self.index.docs))
+            return self._table[1]
 
     def group_key(self, language: str | None) -> str:
         """A paragraph's language group: its language when the index holds at least

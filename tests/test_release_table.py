@@ -3,16 +3,22 @@ once per index version, as SQLite would count them."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dalil.indexer.encoders.embedding import load_encoders
 from dalil.indexer.models import Paragraph, Release
 from dalil.indexer.store import release_stats
 from dalil.indexer.store.docstore import DocStore
+from dalil.indexer.store.index import Index
 from dalil.indexer.store.release_table import NO_RELEASE, ReleaseTable
+from dalil.search.retrievers import Retrievers
 
 VALUES = st.sampled_from([None, "", "وزارة", "mofa", "MOFA", "b", " "])
 DATES = st.sampled_from([None, "", "2019", "2019-05", "2019-05-03", "2020-01-31", "19", "2021-1"])
@@ -107,3 +113,36 @@ def test_counts_match_sqlite_over_any_subset(store: DocStore, releases, chosen) 
     )
     want = sql_counts(store, ids)
     assert got == (want[0], want[1], want[2], [tuple(y) for y in want[3]], want[4], want[5])
+
+
+def test_a_searcher_reads_the_table_once_per_version_however_many_queries_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a write, every query in flight needs the new table: one reads it, the others
+    wait for it (each reading its own would multiply the read by the number of clients)."""
+    encoders = load_encoders(["hash-test"], threads=1)
+    index = Index.create(tmp_path / "index", encoders)
+    put(index.docs, "a", 2)
+    retrievers = Retrievers(index, encoders)
+    reads = []
+    second = threading.Barrier(2, timeout=2.0)  # met only if two threads read at once
+    real_read = ReleaseTable.read.__func__  # type: ignore[attr-defined]
+
+    def read(cls: type[ReleaseTable], docs: DocStore) -> ReleaseTable:
+        reads.append(threading.get_ident())
+        with contextlib.suppress(threading.BrokenBarrierError):
+            second.wait()
+        return real_read(cls, docs)
+
+    monkeypatch.setattr(ReleaseTable, "read", classmethod(read))
+    start = threading.Barrier(6)
+
+    def ask() -> ReleaseTable:
+        start.wait()
+        return retrievers.release_table()
+
+    with ThreadPoolExecutor(6) as pool:
+        tables = list(pool.map(lambda _: ask(), range(6)))
+    assert len(reads) == 1 and all(t is tables[0] for t in tables)
+    assert tables[0].ids == ("a",)
+    index.close()
