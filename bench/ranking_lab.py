@@ -5,6 +5,12 @@
 Re-scores every saved query with each method in seconds (no index, no encoders) and prints
 nDCG@10 per set and method. Snapshots taken with the default encoders also serve the
 one-encoder configurations: ``--encoders`` drops the other encoder's lists and scores.
+
+When keyword, semantic and hybrid are all listed, each row ends with hybrid's gap to the
+better of the two and the paired test's p-value (as ``dalil eval`` prints it). ``--oracle``
+adds a column: the mean over queries of the best of the listed methods *for that query*, an
+upper bound (it knows the answer) on any choice between them -- a target above it is out of
+reach of these lists, however the choice is made.
 """
 
 from __future__ import annotations
@@ -67,6 +73,18 @@ def methods() -> dict[str, Method]:
     return out
 
 
+def versus(per_query: dict[str, list[float]]) -> str:
+    """Hybrid's gap to the better of keyword and semantic, with its p-value ('' when a
+    method is missing)."""
+    if not {"keyword", "semantic", "hybrid"} <= per_query.keys():
+        return ""
+    from dalil.search.evaluation.significance import paired_difference
+
+    better = max(("keyword", "semantic"), key=lambda m: sum(per_query[m]))
+    diff = paired_difference(per_query["hybrid"], per_query[better])
+    return f"   hybrid vs {better} {diff.gap:+.4f} ({diff.describe()})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("dir", type=Path)
@@ -75,6 +93,9 @@ def main() -> int:
     parser.add_argument("--sets")
     parser.add_argument("--metric", default="ndcg@10")
     parser.add_argument("--json", type=Path, help="write every metric of every row here")
+    parser.add_argument(
+        "--oracle", action="store_true", help="add the per-query best of the listed methods"
+    )
     args = parser.parse_args()
     results: dict[str, dict[str, dict[str, float]]] = {}
     table = methods()
@@ -82,7 +103,8 @@ def main() -> int:
     files = sorted(args.dir.glob("*.pkl"))
     if args.sets:
         files = [f for f in files if f.stem in args.sets.split(",")]
-    print(f"{'set':<16}{'n':>6}" + "".join(f"{m[:10]:>11}" for m in names))
+    oracle = ["oracle"] if args.oracle else []
+    print(f"{'set':<16}{'n':>6}" + "".join(f"{m[:10]:>11}" for m in names + oracle))
     for path in files:
         snaps = load(path)
         if args.encoders:
@@ -90,12 +112,16 @@ def main() -> int:
         start = time.perf_counter()
         row = []
         results[path.stem] = {}
+        per_query: dict[str, list[float]] = {}
         for m in names:
             rows = [query_metrics(table[m](s), s.relevant) for s in snaps]
             results[path.stem][m] = mean_metrics(rows) | {"queries": len(snaps)}
             row.append(results[path.stem][m][args.metric])
+            per_query[m] = [r[args.metric] for r in rows]
+        if args.oracle:
+            row.append(sum(map(max, zip(*per_query.values(), strict=True))) / max(1, len(snaps)))
         line = f"{path.stem:<16}{len(snaps):>6}" + "".join(f"{v:>11.3f}" for v in row)
-        print(line + f"   ({time.perf_counter() - start:.0f} s)", flush=True)
+        print(line + versus(per_query) + f"   ({time.perf_counter() - start:.0f} s)", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

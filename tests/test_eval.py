@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +136,50 @@ def test_run_benchmark_end_to_end_and_cache(tmp_path: Path):
     assert "nDCG@10 summary" in text and "mix:ar>en" in text and "rrf60" in text
     assert format_summary(results).count("\n") == len(results) + 2
     assert cache.exists()
+    # the per-query scores the paired test reads are the ones the means are made of
+    for r in results:
+        for method, values in r.per_query.items():
+            assert len(values) == r.queries
+            assert np.mean(values) == pytest.approx(r.metrics[method]["ndcg@10"])
+    summary = text[text.index("nDCG@10 summary") :].splitlines()[3:]
+    assert summary and all(", p=" in line or ", p<" in line for line in summary)
+
+
+def test_ranking_lab_oracle_bounds_every_method(tmp_path: Path):
+    """bench/ranking_lab.py over snapshots the benchmark saved: the oracle column (per-query
+    best of the listed methods) is at least each method's mean, and hybrid's gap to the
+    better part carries a p-value."""
+    xquad, news = write_fake_data(tmp_path)
+    archives, sets = build_sets(xquad, news, news_paragraphs=6)
+    settings = load_settings(index=tmp_path / "unused", encoders="hash-test", threads=1)
+    encoders = load_encoders(["hash-test"], threads=1)
+    snaps = tmp_path / "snaps"
+    run_benchmark(
+        archives,
+        sets,
+        encoders,
+        settings,
+        cache_path=tmp_path / "c.sqlite",
+        out=io.StringIO(),
+        snapshots=snaps,
+        score=False,
+    )
+    lab = Path(__file__).parents[1] / "bench" / "ranking_lab.py"
+    out = subprocess.run(
+        [sys.executable, str(lab), str(snaps), "--methods", "keyword,semantic,hybrid", "--oracle"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.splitlines()
+    assert out[0].split()[-4:] == ["keyword", "semantic", "hybrid", "oracle"]
+    rows = out[1:]
+    assert len(rows) == len(sets)
+    for line in rows:
+        fields = line.split()
+        keyword, semantic, hybrid, oracle = map(float, fields[2:6])
+        assert oracle >= max(keyword, semantic, hybrid) - 1e-9
+        assert "hybrid vs" in line and ("(p=" in line or "(p<" in line)
 
 
 def test_caching_encoder_returns_the_inner_vectors(tmp_path: Path):
@@ -222,9 +268,28 @@ def test_summary_says_why_a_set_misses() -> None:
     results = [result("ar>ar", 0.95, 0.90, 0.94), result("el>ar", 0.1, 0.8, 0.81)]
     lines = format_summary(results).splitlines()
     assert lines[-2].endswith("below parts (-0.010); below target")
-    assert lines[-1].endswith("ok")
+    assert lines[-1].endswith("ok (+0.010)")
     # a miss below the third decimal is still a miss, shown with a fourth
     close = format_summary([result("th>ar", 0.1, 0.71931, 0.71912)], targets=False)
     assert close.splitlines()[-1].endswith("below parts (-0.0002)")
     # one-encoder runs: the default encoders' targets do not apply
     assert format_summary(results, targets=False).splitlines()[-2].endswith("below parts (-0.010)")
+
+
+def test_summary_says_whether_a_gap_is_more_than_chance() -> None:
+    """With per-query scores the gap to the better part carries the paired test's p-value:
+    one question of 200 answered lower is chance; forty of 200, each lower, is not."""
+
+    def result(hybrid: list[float], semantic: list[float]) -> SetResult:
+        per_query = {"keyword": (0.0,) * len(hybrid), "semantic": tuple(semantic)}
+        per_query |= {"rrf60": per_query["keyword"], "fixed2/3": per_query["keyword"]}
+        per_query["hybrid"] = tuple(hybrid)
+        means = {m: {"ndcg@10": float(np.mean(v))} for m, v in per_query.items()}
+        return SetResult("el>ar", len(hybrid), means, per_query)
+
+    one = format_summary([result([0.5] + [1.0] * 199, [1.0] * 200)], targets=False)
+    assert one.splitlines()[-1].endswith("below parts (-0.002, p=1.000)")
+    many = format_summary([result([0.5] * 40 + [1.0] * 160, [1.0] * 200)], targets=False)
+    assert many.splitlines()[-1].endswith("below parts (-0.100, p<0.001)")
+    above = format_summary([result([1.0] * 40 + [0.5] * 160, [0.5] * 200)], targets=False)
+    assert above.splitlines()[-1].endswith("ok (+0.100, p<0.001)")

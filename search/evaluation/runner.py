@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +31,7 @@ from dalil.search.engine import Searcher
 from dalil.search.evaluation.baselines import rrf
 from dalil.search.evaluation.sets import METRICS, QuerySet, iter_archive_sets, limited, mean_metrics
 from dalil.search.evaluation.sets import query_metrics as metrics_of
+from dalil.search.evaluation.significance import paired_difference
 from dalil.search.evaluation.snapshots import capture, save
 from dalil.search.grouping import group_by_release
 
@@ -116,6 +117,8 @@ class SetResult:
     name: str
     queries: int
     metrics: dict[str, dict[str, float]]  # method -> metric -> mean
+    # method -> each query's nDCG@10, in the set's order (for the paired significance test)
+    per_query: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 def rrf_ranking(searcher: Searcher, text: str, vectors: Mapping[str, np.ndarray]) -> list[str]:
@@ -170,7 +173,12 @@ def evaluate_set(
             )
     if snapshots is not None:
         save(snapshots / f"{query_set.name.replace('>', '-').replace('*', 'all')}.pkl", snaps)
-    return SetResult(query_set.name, len(queries), {m: mean_metrics(r) for m, r in rows.items()})
+    return SetResult(
+        query_set.name,
+        len(queries),
+        {m: mean_metrics(r) for m, r in rows.items()},
+        {m: tuple(row["ndcg@10"] for row in r) for m, r in rows.items()},
+    )
 
 
 def run_benchmark(
@@ -233,16 +241,20 @@ def format_set(result: SetResult, seconds: float) -> str:
 
 def format_summary(results: Sequence[SetResult], *, targets: bool = True) -> str:
     """nDCG@10 per set and method, with the checks: hybrid >= the better of keyword and
-    semantic ("below parts" by how much) and, with ``targets`` (the default encoders, for which
-    they were set), hybrid >= the set's target."""
+    semantic ("below parts" by how much, and the paired test's p-value for that gap: is it
+    more than chance at this set's size?) and, with ``targets`` (the default encoders, for
+    which they were set), hybrid >= the set's target."""
     head = f"{'set':<12}{'queries':>8}" + "".join(f"{m:>10}" for m in METHODS)
     lines = ["\n## nDCG@10 summary", head + f"{'target':>8}  check"]
     for r in results:
         nd = {m: r.metrics[m]["ndcg@10"] for m in METHODS}
-        gap = nd["hybrid"] - max(nd["keyword"], nd["semantic"])
+        better = max(("keyword", "semantic"), key=lambda m: nd[m])
+        gap = nd["hybrid"] - nd[better]
         target = TARGETS.get(r.name) if targets else None
         # a gap too small for three decimals is shown with four, not as "-0.000"
-        shown = f"{gap:+.3f}" if gap <= -0.0005 else f"{gap:+.4f}"
+        shown = f"{gap:+.3f}" if abs(gap) >= 0.0005 else f"{gap:+.4f}"
+        if "hybrid" in r.per_query and better in r.per_query:
+            shown += ", " + paired_difference(r.per_query["hybrid"], r.per_query[better]).describe()
         misses = [f"below parts ({shown})"] if gap < -1e-9 else []
         if target is not None and nd["hybrid"] < target:
             misses.append("below target")
@@ -251,6 +263,6 @@ def format_summary(results: Sequence[SetResult], *, targets: bool = True) -> str
             + "".join(f"{nd[m]:>10.3f}" for m in METHODS)
             + (f"{target:>8.2f}" if target else f"{'-':>8}")
             + "  "
-            + ("; ".join(misses) if misses else "ok")
+            + ("; ".join(misses) if misses else f"ok ({shown})")
         )
     return "\n".join(lines)
