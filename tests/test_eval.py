@@ -288,7 +288,7 @@ def test_summary_says_whether_a_gap_is_more_than_chance() -> None:
         return SetResult("el>ar", len(hybrid), means, per_query)
 
     one = format_summary([result([0.5] + [1.0] * 199, [1.0] * 200)], targets=False)
-    assert one.splitlines()[-1].endswith("below parts (-0.002, p=1.000)")
+    assert one.splitlines()[-1].endswith("below parts (-0.002, p=1.000: a tie)")
     many = format_summary([result([0.5] * 40 + [1.0] * 160, [1.0] * 200)], targets=False)
     assert many.splitlines()[-1].endswith("below parts (-0.100, p<0.001)")
     above = format_summary([result([1.0] * 40 + [0.5] * 160, [0.5] * 200)], targets=False)

@@ -63,6 +63,11 @@ def test_a_consistent_gap_is_significant_and_a_lone_one_is_not() -> None:
     assert paired_difference([0.4, 0.6], [0.4, 0.6]).p_value == 1.0
 
 
+def test_a_report_says_when_a_gap_is_a_tie() -> None:
+    assert paired_difference([1.0] * 25 + [0.0] * 5, [0.0] * 30).describe() == "p<0.001"
+    assert paired_difference([0.0] + [1.0] * 9, [1.0] * 10).describe() == "p=1.000: a tie"
+
+
 def test_unpaired_scores_are_refused() -> None:
     with pytest.raises(ValueError, match="one pair per query"):
         paired_difference([1.0, 0.0], [1.0])

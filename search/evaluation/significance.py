@@ -35,8 +35,10 @@ class Difference:
         return self.p_value < SIGNIFICANCE
 
     def describe(self) -> str:
-        """``p=0.71`` / ``p<0.001``, for a report line."""
-        return "p<0.001" if self.p_value < 0.001 else f"p={self.p_value:.3f}"
+        """``p<0.001`` / ``p=0.012`` for a significant gap, ``p=0.710: a tie`` for one that is
+        not, for a report line."""
+        shown = "p<0.001" if self.p_value < 0.001 else f"p={self.p_value:.3f}"
+        return shown if self.significant else f"{shown}: a tie"
 
 
 def paired_difference(
