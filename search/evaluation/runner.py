@@ -172,13 +172,18 @@ def evaluate_set(
                 metrics_of(ranked_ids(searcher, method, q.text, vectors), q.relevant)
             )
     if snapshots is not None:
-        save(snapshots / f"{query_set.name.replace('>', '-').replace('*', 'all')}.pkl", snaps)
+        save(snapshot_path(snapshots, query_set.name), snaps)
     return SetResult(
         query_set.name,
         len(queries),
         {m: mean_metrics(r) for m, r in rows.items()},
         {m: tuple(row["ndcg@10"] for row in r) for m, r in rows.items()},
     )
+
+
+def snapshot_path(snapshots: Path, set_name: str) -> Path:
+    """Where a set's candidates are saved (``six:ar>*`` -> ``six:ar-all.pkl``)."""
+    return snapshots / f"{set_name.replace('>', '-').replace('*', 'all')}.pkl"
 
 
 def run_benchmark(
@@ -193,7 +198,9 @@ def run_benchmark(
     snapshots: Path | None = None,
     score: bool = True,
 ) -> list[SetResult]:
-    """Index every archive (in a temporary directory) and evaluate its sets."""
+    """Index every archive (in a temporary directory) and evaluate its sets (with
+    ``snapshots`` and not ``score``: only save their candidates, and say where)."""
+    saved_to = snapshots if not score else None  # only saved, not scored
     cache = EmbeddingCache(cache_path)
     cached = {name: CachingEncoder(enc, cache) for name, enc in encoders.items()}
     results = []
@@ -218,16 +225,22 @@ def run_benchmark(
                             searcher, query_set, cached, limit, snapshots, score=score
                         )
                         results.append(result)
-                        print(format_set(result, time.perf_counter() - start), file=out, flush=True)
+                        seconds = time.perf_counter() - start
+                        if saved_to is not None:
+                            where = snapshot_path(saved_to, result.name)
+                            line = f"\n## {result.name}: {result.queries} queries' candidates"
+                            print(
+                                f"{line} saved to {where} ({seconds:.0f} s)", file=out, flush=True
+                            )
+                        else:
+                            print(format_set(result, seconds), file=out, flush=True)
                 finally:
                     index.close()
     finally:
         cache.close()
-    print(
-        format_summary(results, targets=sorted(encoders) == sorted(DEFAULT_ENCODERS.split(","))),
-        file=out,
-        flush=True,
-    )
+    if saved_to is None:  # else nothing was scored: a summary would be a table of zeros
+        targets = sorted(encoders) == sorted(DEFAULT_ENCODERS.split(","))
+        print(format_summary(results, targets=targets), file=out, flush=True)
     return results
 
 
